@@ -1,0 +1,156 @@
+//! Encodes an engine outcome as the AdmissionReview response the API server accepts: denial
+//! status and causes, warnings within the API server's limits, base64 patch, audit annotations.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::wire::{CauseOut, DetailsOut, ResponseOut, ReviewOut, StatusOut};
+use crate::engine::{Outcome, Webhook};
+
+/// The longest warning the API server keeps whole.
+pub const MAX_WARNING_BYTES: usize = 256;
+/// The most warnings in one response, the `... and N more findings` line included.
+pub const MAX_WARNINGS: usize = 20;
+/// The most warning bytes in one response.
+pub const MAX_WARNINGS_TOTAL_BYTES: usize = 4000;
+
+/// Makes one warning safe to send: control characters become spaces (the API server drops a
+/// warning containing one), and it is cut to [`MAX_WARNING_BYTES`] on a character boundary.
+pub fn sanitize_warning(text: &str) -> String {
+    let mut clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.len() > MAX_WARNING_BYTES {
+        let ellipsis = "...";
+        let mut cut = MAX_WARNING_BYTES - ellipsis.len();
+        while !clean.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        clean.truncate(cut);
+        clean.push_str(ellipsis);
+    }
+    clean
+}
+
+/// Caps the warnings at [`MAX_WARNINGS`] entries and [`MAX_WARNINGS_TOTAL_BYTES`] bytes; what
+/// does not fit is counted in one last `... and N more findings`.
+pub fn cap_warnings(lines: impl IntoIterator<Item = String>) -> Vec<String> {
+    let all: Vec<String> = lines.into_iter().map(|line| sanitize_warning(&line)).collect();
+    let fits = |items: &[String]| {
+        items.len() <= MAX_WARNINGS && items.iter().map(String::len).sum::<usize>() <= MAX_WARNINGS_TOTAL_BYTES
+    };
+    if fits(&all) {
+        return all;
+    }
+    // Room for the trailer: it is at most "... and 99999 more findings".
+    let trailer_room = 40;
+    let mut kept = Vec::new();
+    let mut total = 0;
+    for line in &all {
+        if kept.len() + 1 >= MAX_WARNINGS || total + line.len() + trailer_room > MAX_WARNINGS_TOTAL_BYTES {
+            break;
+        }
+        total += line.len();
+        kept.push(line.clone());
+    }
+    let more = all.len() - kept.len();
+    kept.push(format!("... and {more} more findings"));
+    kept
+}
+
+/// The AdmissionReview JSON answering `uid` in `api_version`.
+pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcome) -> Vec<u8> {
+    let status = (!outcome.denials.is_empty()).then(|| StatusOut {
+        status: "Failure",
+        code: 403,
+        reason: "Forbidden",
+        message: format!(
+            "meshgate: {}",
+            outcome.denials.iter().map(|d| d.line()).collect::<Vec<_>>().join("; ")
+        ),
+        details: DetailsOut {
+            causes: outcome
+                .denials
+                .iter()
+                .map(|d| CauseOut {
+                    reason: "FieldValueInvalid",
+                    field: d.path.to_string(),
+                    message: format!("{}: {}", d.rule, d.message),
+                })
+                .collect(),
+        },
+    });
+    // `/validate` never patches, whatever the outcome holds.
+    let patch = (webhook == Webhook::Mutate && !outcome.patch.is_empty()).then(|| {
+        let json = serde_json::to_vec(&outcome.patch).unwrap_or_default();
+        BASE64.encode(json)
+    });
+    let mut audit_annotations = BTreeMap::new();
+    if !outcome.reported.is_empty() {
+        let mut ids: Vec<&str> = Vec::new();
+        for (rule, _) in &outcome.reported {
+            if !ids.contains(&rule.id()) {
+                ids.push(rule.id());
+            }
+        }
+        audit_annotations.insert("findings", serde_json::to_string(&ids).unwrap_or_default());
+    }
+    if patch.is_some() {
+        audit_annotations.insert("patched", "true".to_string());
+    }
+    let review = ReviewOut {
+        api_version,
+        kind: "AdmissionReview",
+        response: ResponseOut {
+            uid,
+            allowed: outcome.denials.is_empty(),
+            status,
+            patch_type: patch.as_ref().map(|_| "JSONPatch"),
+            patch,
+            warnings: cap_warnings(outcome.warnings.iter().map(|w| w.line())),
+            audit_annotations,
+        },
+    };
+    // Serializing these plain structs cannot fail; an empty body would be answered as an error.
+    serde_json::to_vec(&review).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_spaces_and_long_warnings_are_cut() {
+        assert_eq!(sanitize_warning("a\nb\tc\u{7}d"), "a b c d");
+        let long = "é".repeat(300);
+        let cut = sanitize_warning(&long);
+        assert!(cut.len() <= MAX_WARNING_BYTES, "{}", cut.len());
+        assert!(cut.ends_with("..."));
+    }
+
+    #[test]
+    fn few_warnings_pass_unchanged() {
+        let lines: Vec<String> = (0..20).map(|i| format!("rule: path: message {i}")).collect();
+        assert_eq!(cap_warnings(lines.clone()), lines);
+    }
+
+    #[test]
+    fn many_warnings_end_with_a_count() {
+        let lines: Vec<String> = (0..25).map(|i| format!("rule: path: message {i}")).collect();
+        let capped = cap_warnings(lines);
+        assert_eq!(capped.len(), MAX_WARNINGS);
+        assert_eq!(capped[19], "... and 6 more findings");
+        assert_eq!(capped[18], "rule: path: message 18");
+    }
+
+    #[test]
+    fn long_warnings_respect_the_total() {
+        let lines: Vec<String> = (0..18).map(|i| format!("{i:02}{}", "x".repeat(300))).collect();
+        let capped = cap_warnings(lines);
+        let total: usize = capped.iter().map(String::len).sum();
+        assert!(total <= MAX_WARNINGS_TOTAL_BYTES, "{total}");
+        let last = capped.last().unwrap();
+        assert_eq!(last, &format!("... and {} more findings", 18 - (capped.len() - 1)));
+        assert!(capped.iter().all(|w| w.len() <= MAX_WARNING_BYTES));
+    }
+}

@@ -1,0 +1,14 @@
+//! meshgate: an admission webhook and CI linter that keeps Istio configuration valid while a
+//! mesh is migrated. `rules` are pure checks, `engine` applies the policy, `admission` speaks
+//! the AdmissionReview wire format; `server` and `cli` are thin shells around them.
+
+pub mod admission;
+pub mod certs;
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod policy;
+pub mod rules;
+pub mod server;
+pub mod telemetry;
+pub mod tls;

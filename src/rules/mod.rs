@@ -1,0 +1,374 @@
+//! The rule catalog of RULES.md: every rule id with its metadata, the finding and fix types, and
+//! `evaluate`, the one entry point the webhook and the CLI share. Rules are pure: they see an
+//! object and its request context, never HTTP, files or a cluster.
+
+pub mod namespace;
+pub mod path;
+pub mod patch;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use path::FieldPath;
+pub use patch::PatchOp;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Advice.
+    Info,
+    /// Works today but risky or deprecated.
+    Warning,
+    /// The object is broken or will silently lose configuration.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in messages and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// What the policy does with a rule's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// `error` findings deny; others warn.
+    Deny,
+    /// Every finding is a warning.
+    Warn,
+    /// The mutating webhook applies the fix; where it cannot, as `deny`.
+    Fix,
+    /// The rule is not run.
+    Off,
+}
+
+impl Action {
+    /// The lowercase name used in the policy file and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Deny => "deny",
+            Action::Warn => "warn",
+            Action::Fix => "fix",
+            Action::Off => "off",
+        }
+    }
+}
+
+/// Declares the catalog once: variant, id, whether it is fixable, its default action.
+macro_rules! catalog {
+    ($($variant:ident => $id:literal, fixable: $fixable:literal, default: $default:ident;)*) => {
+        /// A rule of RULES.md.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $(#[doc = $id] $variant,)*
+        }
+
+        impl Rule {
+            /// Every rule, in catalog order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            /// The rule id users write in policies and see in messages.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $id,)*
+                }
+            }
+
+            /// Whether the rule can compute a fix (only these accept the action `fix`).
+            pub fn fixable(self) -> bool {
+                match self {
+                    $(Rule::$variant => $fixable,)*
+                }
+            }
+
+            /// The action when the policy does not name the rule.
+            pub fn default_action(self) -> Action {
+                match self {
+                    $(Rule::$variant => Action::$default,)*
+                }
+            }
+        }
+    };
+}
+
+catalog! {
+    NamespaceInjectionConflict => "namespace-injection-conflict", fixable: true, default: Deny;
+    NamespaceInjectionShadowedRevision => "namespace-injection-shadowed-revision", fixable: true, default: Warn;
+    NamespaceInjectionLabelValue => "namespace-injection-label-value", fixable: false, default: Warn;
+    VirtualServiceLegacyFields => "virtualservice-legacy-fields", fixable: true, default: Fix;
+    VirtualServiceDeprecatedFields => "virtualservice-deprecated-fields", fixable: true, default: Fix;
+    VirtualServiceFieldSpelling => "virtualservice-field-spelling", fixable: true, default: Fix;
+    VirtualServiceUnknownFields => "virtualservice-unknown-fields", fixable: false, default: Warn;
+    VirtualServiceApiVersion => "virtualservice-api-version", fixable: false, default: Warn;
+    VirtualServiceHosts => "virtualservice-hosts", fixable: false, default: Deny;
+    VirtualServiceRoutes => "virtualservice-routes", fixable: false, default: Deny;
+    VirtualServiceDestinations => "virtualservice-destinations", fixable: false, default: Deny;
+    VirtualServiceWeights => "virtualservice-weights", fixable: false, default: Deny;
+    VirtualServiceFault => "virtualservice-fault", fixable: false, default: Deny;
+    VirtualServiceMirror => "virtualservice-mirror", fixable: false, default: Deny;
+    VirtualServiceGateways => "virtualservice-gateways", fixable: false, default: Deny;
+    VirtualServiceExportTo => "virtualservice-export-to", fixable: false, default: Deny;
+    VirtualServiceExternalMesh => "virtualservice-external-mesh", fixable: false, default: Deny;
+    ServiceEntryFieldSpelling => "serviceentry-field-spelling", fixable: true, default: Fix;
+    ServiceEntryUnknownFields => "serviceentry-unknown-fields", fixable: false, default: Warn;
+    ServiceEntryApiVersion => "serviceentry-api-version", fixable: false, default: Warn;
+    ServiceEntryHosts => "serviceentry-hosts", fixable: false, default: Deny;
+    ServiceEntryAddresses => "serviceentry-addresses", fixable: false, default: Deny;
+    ServiceEntryPorts => "serviceentry-ports", fixable: false, default: Deny;
+    ServiceEntryResolution => "serviceentry-resolution", fixable: false, default: Deny;
+    ServiceEntryAddressesRequired => "serviceentry-addresses-required", fixable: false, default: Warn;
+    ServiceEntryExportTo => "serviceentry-export-to", fixable: false, default: Deny;
+    ServiceEntryGlobalMulticluster => "serviceentry-global-multicluster", fixable: false, default: Warn;
+    DestinationRuleDeprecatedFields => "destinationrule-deprecated-fields", fixable: true, default: Fix;
+    DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix;
+    DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn;
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A rule id that is not in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule id `{0}`")]
+pub struct UnknownRule(pub String);
+
+impl FromStr for Rule {
+    type Err = UnknownRule;
+
+    fn from_str(id: &str) -> Result<Self, Self::Err> {
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|rule| rule.id() == id)
+            .ok_or_else(|| UnknownRule(id.to_owned()))
+    }
+}
+
+/// An Istio control-plane release, `MAJOR.MINOR`; patch releases do not change the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IstioVersion {
+    /// Major release (1 for every Istio so far).
+    pub major: u32,
+    /// Minor release.
+    pub minor: u32,
+}
+
+impl IstioVersion {
+    /// `MAJOR.MINOR`.
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+}
+
+impl fmt::Display for IstioVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A string that is not an Istio release of the form `1.22` or `1.22.3`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an Istio version (expected MAJOR.MINOR, e.g. \"1.22\")")]
+pub struct BadIstioVersion(pub String);
+
+impl FromStr for IstioVersion {
+    type Err = BadIstioVersion;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || BadIstioVersion(text.to_owned());
+        let trimmed = text.trim().trim_start_matches('v');
+        let mut parts = trimmed.split('.');
+        let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let minor = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        match (parts.next(), parts.next()) {
+            (None, _) => {}
+            (Some(patch), None) if patch.parse::<u32>().is_ok() => {}
+            _ => return Err(bad()),
+        }
+        Ok(Self { major, minor })
+    }
+}
+
+/// The kinds meshgate checks; everything else is allowed without a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    /// `v1/Namespace`.
+    Namespace,
+    /// `networking.istio.io/*/VirtualService`.
+    VirtualService,
+    /// `networking.istio.io/*/ServiceEntry`.
+    ServiceEntry,
+    /// `networking.istio.io/*/DestinationRule`.
+    DestinationRule,
+}
+
+impl ObjectKind {
+    /// The kind a group and kind name denote, if meshgate checks it.
+    pub fn from_group_kind(group: &str, kind: &str) -> Option<Self> {
+        match (group, kind) {
+            ("", "Namespace") => Some(ObjectKind::Namespace),
+            ("networking.istio.io", "VirtualService") => Some(ObjectKind::VirtualService),
+            ("networking.istio.io", "ServiceEntry") => Some(ObjectKind::ServiceEntry),
+            ("networking.istio.io", "DestinationRule") => Some(ObjectKind::DestinationRule),
+            _ => None,
+        }
+    }
+
+    /// The Kubernetes kind name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Namespace => "Namespace",
+            ObjectKind::VirtualService => "VirtualService",
+            ObjectKind::ServiceEntry => "ServiceEntry",
+            ObjectKind::DestinationRule => "DestinationRule",
+        }
+    }
+}
+
+/// The admission operation, or `Create` for a manifest read from a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// A new object.
+    Create,
+    /// A change to an existing object; `Subject::old_object` holds the stored one.
+    Update,
+    /// Never checked.
+    Delete,
+    /// Never checked.
+    Connect,
+}
+
+impl Operation {
+    /// The API server's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+/// What a rule looks at: the object and what the request says about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Which kind the object is.
+    pub kind: ObjectKind,
+    /// The request's operation.
+    pub operation: Operation,
+    /// The object as received.
+    pub object: &'a Value,
+    /// The stored object on UPDATE.
+    pub old_object: Option<&'a Value>,
+    /// The API version the user wrote (`request.requestKind.version` or the manifest's).
+    pub requested_version: Option<&'a str>,
+}
+
+/// One change a fix makes, reported to the user by `/mutate` as a warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Where the change is.
+    pub path: FieldPath,
+    /// What was done there, e.g. `removed; ...` or `moved to spec.http[0].headers.request.add`.
+    pub description: String,
+}
+
+/// How to repair a finding: patch operations against the object as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// The operations, in order.
+    pub ops: Vec<PatchOp>,
+    /// One entry per changed field, for the user.
+    pub changes: Vec<Change>,
+    /// The oldest Istio release that reads the fields the fix writes.
+    pub target_since: IstioVersion,
+}
+
+/// One rule firing at one place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Where it is.
+    pub path: FieldPath,
+    /// What is wrong and what to write instead.
+    pub message: String,
+    /// The repair, when the rule can compute one for this object and request.
+    pub fix: Option<Fix>,
+}
+
+/// Runs every rule for the subject's kind. The webhook and the CLI both call this.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    if !subject.object.is_object() {
+        return Vec::new();
+    }
+    match subject.kind {
+        ObjectKind::Namespace => namespace::evaluate(subject),
+        ObjectKind::VirtualService | ObjectKind::ServiceEntry | ObjectKind::DestinationRule => {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_round_trip_and_are_unique() {
+        for rule in Rule::ALL {
+            assert_eq!(rule.id().parse::<Rule>(), Ok(*rule));
+        }
+        let mut ids: Vec<_> = Rule::ALL.iter().map(|r| r.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Rule::ALL.len());
+        assert_eq!(
+            "virtualservice-nope".parse::<Rule>(),
+            Err(UnknownRule("virtualservice-nope".into()))
+        );
+    }
+
+    #[test]
+    fn default_actions_follow_the_catalog() {
+        assert_eq!(Rule::NamespaceInjectionConflict.default_action(), Action::Deny);
+        assert!(Rule::NamespaceInjectionConflict.fixable());
+        assert_eq!(Rule::NamespaceInjectionShadowedRevision.default_action(), Action::Warn);
+        assert_eq!(Rule::VirtualServiceLegacyFields.default_action(), Action::Fix);
+        assert_eq!(Rule::VirtualServiceUnknownFields.default_action(), Action::Warn);
+        assert_eq!(Rule::ServiceEntryGlobalMulticluster.default_action(), Action::Warn);
+        assert!(!Rule::VirtualServiceWeights.fixable());
+        // Every fixable rule except the namespace ones defaults to `fix`.
+        for rule in Rule::ALL {
+            if rule.default_action() == Action::Fix {
+                assert!(rule.fixable(), "{rule}");
+            }
+        }
+    }
+
+    #[test]
+    fn istio_versions_parse_and_order() {
+        assert_eq!("1.4".parse(), Ok(IstioVersion::new(1, 4)));
+        assert_eq!("1.22.3".parse(), Ok(IstioVersion::new(1, 22)));
+        assert!(IstioVersion::new(1, 4) < IstioVersion::new(1, 22));
+        for bad in ["", "1", "1.x", "one.two", "1.2.3.4", "1.2.x"] {
+            assert!(bad.parse::<IstioVersion>().is_err(), "{bad}");
+        }
+    }
+}

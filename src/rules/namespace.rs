@@ -1,0 +1,289 @@
+//! Namespace injection labels (RULES.md "Namespaces"): which injector a namespace selects, and
+//! the repair that keeps the label the request itself set.
+
+use serde_json::{Map, Value};
+
+use super::{Change, FieldPath, Finding, Fix, IstioVersion, Operation, PatchOp, Rule, Severity, Subject};
+
+/// The legacy sidecar-injection label; it wins over the revision label.
+pub const INJECTION: &str = "istio-injection";
+/// The revision label of revisioned and managed control planes.
+pub const REVISION: &str = "istio.io/rev";
+/// The ambient data-plane label.
+pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
+
+/// Labels are honoured by every Istio release, so label fixes never wait for an upgrade.
+const LABELS_SINCE: IstioVersion = IstioVersion::new(1, 0);
+
+/// Runs the namespace rules.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let labels = labels_of(subject.object);
+    let mut findings = Vec::new();
+    if let Some(finding) = injection_conflict(subject, labels) {
+        findings.push(finding);
+    }
+    findings
+}
+
+fn labels_of(object: &Value) -> Option<&Map<String, Value>> {
+    object.pointer("/metadata/labels")?.as_object()
+}
+
+fn label<'a>(labels: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a str> {
+    labels?.get(key)?.as_str()
+}
+
+fn label_path(key: &str) -> FieldPath {
+    FieldPath::fields("metadata.labels").key(key)
+}
+
+fn namespace_name(object: &Value) -> &str {
+    object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("NAME")
+}
+
+/// The injection labels that select an injector, as Istio's analyzer IST0123 collects them:
+/// `istio-injection` if present; the revision and data-plane labels only while
+/// `istio-injection` is absent or `enabled`.
+fn selecting_labels(labels: Option<&Map<String, Value>>) -> Vec<(&'static str, &str)> {
+    let injection = label(labels, INJECTION);
+    let mut selecting = Vec::new();
+    if let Some(value) = injection {
+        selecting.push((INJECTION, value));
+    }
+    if injection.is_none_or(|value| value == "enabled") {
+        for key in [REVISION, DATAPLANE_MODE] {
+            if let Some(value) = label(labels, key) {
+                selecting.push((key, value));
+            }
+        }
+    }
+    selecting
+}
+
+fn injection_conflict(subject: &Subject<'_>, labels: Option<&Map<String, Value>>) -> Option<Finding> {
+    let selecting = selecting_labels(labels);
+    if selecting.len() < 2 {
+        return None;
+    }
+    // Every migration moves towards the revision label, so the finding sits on the label that
+    // direction removes, and the message gives that command.
+    let (drop_key, _) = selecting
+        .iter()
+        .copied()
+        .find(|(key, _)| *key != REVISION)
+        .unwrap_or(selecting[0]);
+    let found = selecting
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let message = format!(
+        "{found} select more than one sidecar injector, so injection fails; keep one: \
+         kubectl label namespace {} {drop_key}-",
+        namespace_name(subject.object)
+    );
+    let keys: Vec<&str> = selecting.iter().map(|(key, _)| *key).collect();
+    Some(Finding {
+        rule: Rule::NamespaceInjectionConflict,
+        severity: Severity::Error,
+        path: label_path(drop_key),
+        message,
+        fix: keep_intended_label(subject, labels, &keys),
+    })
+}
+
+/// On UPDATE, the one label among `keys` that this request added or changed is the user's
+/// intent: remove the others. On CREATE, or when the request changed none or several of them,
+/// intent is unknown and there is no fix.
+fn keep_intended_label(
+    subject: &Subject<'_>,
+    labels: Option<&Map<String, Value>>,
+    keys: &[&str],
+) -> Option<Fix> {
+    if subject.operation != Operation::Update {
+        return None;
+    }
+    let old_labels = subject.old_object.and_then(labels_of);
+    let mut changed = keys
+        .iter()
+        .copied()
+        .filter(|key| label(labels, key) != label(old_labels, key));
+    let keep = changed.next()?;
+    if changed.next().is_some() {
+        return None;
+    }
+    let kept_value = label(labels, keep).unwrap_or_default();
+    let mut fix = Fix {
+        ops: Vec::new(),
+        changes: Vec::new(),
+        target_since: LABELS_SINCE,
+    };
+    for key in keys.iter().copied().filter(|key| *key != keep) {
+        let path = label_path(key);
+        fix.ops.push(PatchOp::Remove { path: path.clone() });
+        fix.changes.push(Change {
+            path,
+            description: format!(
+                "removed; this request set {keep}={kept_value}, which now selects the injector alone"
+            ),
+        });
+    }
+    Some(fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::ObjectKind;
+    use serde_json::json;
+
+    fn namespace(labels: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": "shop", "labels": labels}})
+    }
+
+    fn run(operation: Operation, object: &Value, old: Option<&Value>) -> Vec<Finding> {
+        evaluate(&Subject {
+            kind: ObjectKind::Namespace,
+            operation,
+            object,
+            old_object: old,
+            requested_version: Some("v1"),
+        })
+    }
+
+    fn conflicts(labels: Value) -> Vec<String> {
+        run(Operation::Create, &namespace(labels), None)
+            .into_iter()
+            .filter(|f| f.rule == Rule::NamespaceInjectionConflict)
+            .map(|f| f.path.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn conflict_table() {
+        let cases = [
+            (json!({}), vec![]),
+            (json!({"istio-injection": "enabled"}), vec![]),
+            (json!({"istio.io/rev": "asm-managed"}), vec![]),
+            (
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"}),
+                vec!["metadata.labels[istio-injection]"],
+            ),
+            (
+                json!({"istio-injection": "enabled", "istio.io/dataplane-mode": "ambient"}),
+                vec!["metadata.labels[istio-injection]"],
+            ),
+            (
+                json!({"istio.io/rev": "1-22", "istio.io/dataplane-mode": "ambient"}),
+                vec!["metadata.labels[istio.io/dataplane-mode]"],
+            ),
+            // `disabled` shadows the revision label: not a conflict (another rule warns).
+            (json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"}), vec![]),
+            (json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient"}), vec![]),
+            // Non-string label values are not labels the API server would store.
+            (json!({"istio-injection": "enabled", "istio.io/rev": 3}), vec![]),
+        ];
+        for (labels, expected) in cases {
+            assert_eq!(conflicts(labels.clone()), expected, "labels {labels}");
+        }
+    }
+
+    #[test]
+    fn message_names_both_labels_and_the_command() {
+        let ns = namespace(json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"}));
+        let findings = run(Operation::Create, &ns, None);
+        assert_eq!(findings.len(), 1);
+        let finding = &findings[0];
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(finding.message.contains("istio-injection=enabled"), "{}", finding.message);
+        assert!(finding.message.contains("istio.io/rev=asm-managed"), "{}", finding.message);
+        assert!(
+            finding.message.contains("kubectl label namespace shop istio-injection-"),
+            "{}",
+            finding.message
+        );
+        assert_eq!(finding.fix, None, "CREATE never shows intent");
+    }
+
+    fn fix_of(old: Value, new: Value) -> Option<Vec<PatchOp>> {
+        let (old, new) = (namespace(old), namespace(new));
+        let findings = run(Operation::Update, &new, Some(&old));
+        let conflict = findings
+            .iter()
+            .find(|f| f.rule == Rule::NamespaceInjectionConflict)
+            .expect("conflict");
+        conflict.fix.as_ref().map(|fix| fix.ops.clone())
+    }
+
+    fn remove(key: &str) -> PatchOp {
+        PatchOp::Remove { path: label_path(key) }
+    }
+
+    #[test]
+    fn update_keeps_the_label_the_request_set() {
+        // Migration: `kubectl label ns shop istio.io/rev=asm-managed` on an injected namespace.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "enabled"}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"})
+            ),
+            Some(vec![remove(INJECTION)])
+        );
+        // Rollback: `kubectl label ns shop istio-injection=enabled` on a revisioned namespace.
+        assert_eq!(
+            fix_of(
+                json!({"istio.io/rev": "asm-managed"}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"})
+            ),
+            Some(vec![remove(REVISION)])
+        );
+        // Changing the revision of a namespace that already has both: keep the revision.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-1-19"}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-1-20"})
+            ),
+            Some(vec![remove(INJECTION)])
+        );
+        // Re-enabling injection over a revision and an ambient label removes both others.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "disabled", "istio.io/rev": "r", "istio.io/dataplane-mode": "ambient"}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "r", "istio.io/dataplane-mode": "ambient"})
+            ),
+            Some(vec![remove(REVISION), remove(DATAPLANE_MODE)])
+        );
+    }
+
+    #[test]
+    fn update_without_a_single_intent_has_no_fix() {
+        // Both labels set by the same request.
+        assert_eq!(
+            fix_of(json!({}), json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"})),
+            None
+        );
+        // Neither label touched (e.g. a controller adding an annotation).
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed", "team": "a"})
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn fix_changes_say_what_was_kept() {
+        let old = namespace(json!({"istio-injection": "enabled"}));
+        let new = namespace(json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"}));
+        let findings = run(Operation::Update, &new, Some(&old));
+        let fix = findings[0].fix.as_ref().expect("fix");
+        assert_eq!(fix.changes.len(), 1);
+        assert_eq!(fix.changes[0].path.to_string(), "metadata.labels[istio-injection]");
+        assert!(fix.changes[0].description.contains("istio.io/rev=asm-managed"));
+    }
+}
