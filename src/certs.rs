@@ -10,8 +10,8 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -95,7 +95,10 @@ pub fn generate(request: &CertRequest) -> Result<CertBundle, rcgen::Error> {
         .map(|dns| Ok(SanType::DnsName(dns.as_str().try_into()?)))
         .chain(request.ips.iter().map(|ip| Ok(SanType::IpAddress(*ip))))
         .collect::<Result<_, rcgen::Error>>()?;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     params.not_before = not_before;
@@ -142,7 +145,8 @@ mod tests {
             days: 30,
         })
         .unwrap();
-        let credentials = tls::load_credentials(bundle.cert_pem.as_bytes(), bundle.key_pem.as_bytes()).unwrap();
+        let credentials =
+            tls::load_credentials(bundle.cert_pem.as_bytes(), bundle.key_pem.as_bytes()).unwrap();
         let expires = credentials.not_after.unwrap();
         let expected = (OffsetDateTime::now_utc() + Duration::days(30)).unix_timestamp();
         assert!((expires - expected).abs() < 120, "{expires} vs {expected}");

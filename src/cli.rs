@@ -140,7 +140,9 @@ pub struct CertsArgs {
 /// Parses `5s`, `500ms`, `2m`, `1h` or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let value: f64 = number
         .parse()
@@ -150,7 +152,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => value / 1000.0,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ));
+        }
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
@@ -287,7 +293,9 @@ impl Signals {
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut buffer = Vec::new();
-        std::io::stdin().read_to_end(&mut buffer).context("reading stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut buffer)
+            .context("reading stdin")?;
         Ok(buffer)
     } else {
         std::fs::read(path).with_context(|| format!("reading {}", path.display()))

@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use crate::policy::{Mode, Policy};
-use crate::rules::{self, Action, FieldPath, Finding, ObjectKind, Operation, PatchOp, Rule, Severity, Subject};
+use crate::rules::{
+    self, Action, FieldPath, Finding, ObjectKind, Operation, PatchOp, Rule, Severity, Subject,
+};
 
 /// Which webhook endpoint is answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,14 +142,26 @@ impl Engine {
     fn is_exempt(&self, request: &Request<'_>) -> bool {
         let policy = &self.policy;
         let namespace = match request.subject.kind {
-            ObjectKind::Namespace => request.subject.object.pointer("/metadata/name").and_then(Value::as_str),
+            ObjectKind::Namespace => request
+                .subject
+                .object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str),
             _ => request.namespace.or_else(|| {
-                request.subject.object.pointer("/metadata/namespace").and_then(Value::as_str)
+                request
+                    .subject
+                    .object
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
             }),
         };
         namespace.is_some_and(|ns| policy.exempt_namespaces.contains(ns))
             || policy.exempt_users.contains(request.requester.username)
-            || request.requester.groups.iter().any(|g| policy.exempt_groups.contains(g))
+            || request
+                .requester
+                .groups
+                .iter()
+                .any(|g| policy.exempt_groups.contains(g))
     }
 
     /// Runs the rules on the request's object and applies the policy to each finding.
@@ -155,10 +169,17 @@ impl Engine {
         let subject = &request.subject;
         let audit = self.policy.mode == Mode::Audit;
         if matches!(subject.operation, Operation::Delete | Operation::Connect) {
-            return Assessment { audit, ..Assessment::default() };
+            return Assessment {
+                audit,
+                ..Assessment::default()
+            };
         }
         if self.is_exempt(request) {
-            return Assessment { exempt: true, audit, items: Vec::new() };
+            return Assessment {
+                exempt: true,
+                audit,
+                items: Vec::new(),
+            };
         }
         let mut old_findings: Option<Vec<Finding>> = None;
         let mut items = Vec::new();
@@ -170,13 +191,24 @@ impl Engine {
             let (mut disposition, mut note) = self.intended(&finding, action);
             if audit {
                 disposition = Disposition::Warn;
-            } else if disposition == Disposition::Deny && self.already_there(request, &finding, &mut old_findings) {
+            } else if disposition == Disposition::Deny
+                && self.already_there(request, &finding, &mut old_findings)
+            {
                 disposition = Disposition::Warn;
                 note = Some("allowed because the stored object already has it; fix it before the next change".into());
             }
-            items.push(Assessed { finding, action, disposition, note });
+            items.push(Assessed {
+                finding,
+                action,
+                disposition,
+                note,
+            });
         }
-        Assessment { exempt: false, audit, items }
+        Assessment {
+            exempt: false,
+            audit,
+            items,
+        }
     }
 
     /// The disposition the action gives a finding, before mode and ratcheting.
@@ -187,7 +219,9 @@ impl Engine {
         };
         match action {
             Action::Fix => match &finding.fix {
-                Some(fix) if fix.target_since <= self.policy.min_istio_version => (Disposition::Fix, None),
+                Some(fix) if fix.target_since <= self.policy.min_istio_version => {
+                    (Disposition::Fix, None)
+                }
                 Some(fix) => (
                     as_deny(),
                     Some(format!(
@@ -203,7 +237,12 @@ impl Engine {
     }
 
     /// Ratcheting: on UPDATE, whether the stored object has the same finding (rule and path).
-    fn already_there(&self, request: &Request<'_>, finding: &Finding, cache: &mut Option<Vec<Finding>>) -> bool {
+    fn already_there(
+        &self,
+        request: &Request<'_>,
+        finding: &Finding,
+        cache: &mut Option<Vec<Finding>>,
+    ) -> bool {
         let subject = &request.subject;
         let (Operation::Update, Some(old)) = (subject.operation, subject.old_object) else {
             return false;
@@ -216,7 +255,9 @@ impl Engine {
                 ..*subject
             })
         });
-        old_findings.iter().any(|f| f.rule == finding.rule && f.path == finding.path)
+        old_findings
+            .iter()
+            .any(|f| f.rule == finding.rule && f.path == finding.path)
     }
 
     /// Runs the rules and answers as `webhook` would.
@@ -243,11 +284,12 @@ pub fn outcome(assessment: &Assessment, webhook: Webhook) -> Outcome {
             (Webhook::Mutate, Disposition::Fix) => {
                 let Some(fix) = &finding.fix else { continue };
                 out.patch.extend(fix.ops.iter().cloned());
-                out.warnings.extend(fix.changes.iter().map(|change| Reported {
-                    rule: finding.rule,
-                    path: change.path.clone(),
-                    message: change.description.clone(),
-                }));
+                out.warnings
+                    .extend(fix.changes.iter().map(|change| Reported {
+                        rule: finding.rule,
+                        path: change.path.clone(),
+                        message: change.description.clone(),
+                    }));
                 out.reported.push((finding.rule, Action::Fix));
             }
             (Webhook::Mutate, _) => {}
@@ -285,7 +327,12 @@ mod tests {
         ns(json!({INJECTION: "enabled", REVISION: "asm-managed"}))
     }
 
-    fn request<'a>(operation: Operation, object: &'a Value, old: Option<&'a Value>, user: &'a str) -> Request<'a> {
+    fn request<'a>(
+        operation: Operation,
+        object: &'a Value,
+        old: Option<&'a Value>,
+        user: &'a str,
+    ) -> Request<'a> {
         Request {
             subject: Subject {
                 kind: ObjectKind::Namespace,
@@ -295,7 +342,10 @@ mod tests {
                 requested_version: Some("v1"),
             },
             namespace: None,
-            requester: Requester { username: user, groups: &[] },
+            requester: Requester {
+                username: user,
+                groups: &[],
+            },
         }
     }
 
@@ -305,7 +355,9 @@ mod tests {
     }
 
     fn rules_of(list: &[Reported]) -> Vec<String> {
-        list.iter().map(|r| format!("{} {}", r.rule, r.path)).collect()
+        list.iter()
+            .map(|r| format!("{} {}", r.rule, r.path))
+            .collect()
     }
 
     #[test]
@@ -334,9 +386,14 @@ mod tests {
         assert!(mutate.allowed());
         assert_eq!(
             mutate.patch,
-            vec![PatchOp::Remove { path: FieldPath::fields("metadata.labels").key(INJECTION) }]
+            vec![PatchOp::Remove {
+                path: FieldPath::fields("metadata.labels").key(INJECTION)
+            }]
         );
-        assert_eq!(rules_of(&mutate.warnings), ["namespace-injection-conflict metadata.labels[istio-injection]"]);
+        assert_eq!(
+            rules_of(&mutate.warnings),
+            ["namespace-injection-conflict metadata.labels[istio-injection]"]
+        );
         // Without the mutating webhook, /validate sees the fixable finding and warns.
         let validate = engine.review(&req, Webhook::Validate);
         assert!(validate.allowed());
@@ -364,7 +421,10 @@ mod tests {
             let validate = engine.review(&req, Webhook::Validate);
             assert!(validate.allowed());
             assert_eq!(validate.warnings.len(), 1);
-            assert_eq!(validate.reported, vec![(Rule::NamespaceInjectionConflict, Action::Warn)]);
+            assert_eq!(
+                validate.reported,
+                vec![(Rule::NamespaceInjectionConflict, Action::Warn)]
+            );
         }
     }
 
@@ -395,7 +455,10 @@ mod tests {
         let req = request(Operation::Update, &new, Some(&old), "controller");
         let validate = engine.review(&req, Webhook::Validate);
         assert!(validate.allowed(), "{validate:?}");
-        assert_eq!(rules_of(&validate.warnings), ["namespace-injection-conflict metadata.labels[istio-injection]"]);
+        assert_eq!(
+            rules_of(&validate.warnings),
+            ["namespace-injection-conflict metadata.labels[istio-injection]"]
+        );
         assert!(validate.warnings[0].message.contains("already has it"));
         // A new violation on UPDATE is still denied.
         let clean = ns(json!({REVISION: "asm-managed"}));
@@ -405,7 +468,9 @@ mod tests {
 
     #[test]
     fn exemptions_silence_everything() {
-        let engine = engine("exemptUsers: [system:serviceaccount:argocd:argocd-application-controller]\nexemptGroups: [platform]\nexemptNamespaces: [shop]\n");
+        let engine = engine(
+            "exemptUsers: [system:serviceaccount:argocd:argocd-application-controller]\nexemptGroups: [platform]\nexemptNamespaces: [shop]\n",
+        );
         let object = both();
         let req = request(Operation::Create, &object, None, "admin");
         let assessment = engine.assess(&req);
@@ -413,7 +478,12 @@ mod tests {
         assert!(assessment.items.is_empty());
         let mut other = both();
         other["metadata"]["name"] = json!("payments");
-        let by_argo = request(Operation::Create, &other, None, "system:serviceaccount:argocd:argocd-application-controller");
+        let by_argo = request(
+            Operation::Create,
+            &other,
+            None,
+            "system:serviceaccount:argocd:argocd-application-controller",
+        );
         assert!(engine.assess(&by_argo).exempt);
         let groups = vec!["platform".to_string()];
         let mut by_group = request(Operation::Create, &other, None, "alice");

@@ -9,12 +9,20 @@ use crate::engine::Webhook;
 use crate::rules::{Action, ObjectKind, Operation, Rule};
 
 const WEBHOOKS: [Webhook; 2] = [Webhook::Validate, Webhook::Mutate];
-const KINDS: [&str; 5] = ["Namespace", "VirtualService", "ServiceEntry", "DestinationRule", "other"];
+const KINDS: [&str; 5] = [
+    "Namespace",
+    "VirtualService",
+    "ServiceEntry",
+    "DestinationRule",
+    "other",
+];
 const OPERATIONS: [&str; 5] = ["CREATE", "UPDATE", "DELETE", "CONNECT", "unknown"];
 const DECISIONS: [&str; 4] = ["allowed", "denied", "patched", "error"];
 const ACTIONS: [Action; 3] = [Action::Deny, Action::Warn, Action::Fix];
 /// Histogram bucket upper bounds, in seconds: the webhook's budget is milliseconds.
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 /// The outcome of one request, for `meshgate_admission_requests_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +121,10 @@ fn action_index(action: Action) -> Option<usize> {
 }
 
 fn rule_index(rule: Rule) -> usize {
-    Rule::ALL.iter().position(|r| *r == rule).unwrap_or_default()
+    Rule::ALL
+        .iter()
+        .position(|r| *r == rule)
+        .unwrap_or_default()
 }
 
 impl Metrics {
@@ -138,14 +149,17 @@ impl Metrics {
             }
         }
         histogram.count.fetch_add(1, Ordering::Relaxed);
-        histogram.sum_nanos.fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
+        histogram
+            .sum_nanos
+            .fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
     }
 
     /// Counts the findings an answer reported, by rule and action taken.
     pub fn record_findings(&self, reported: &[(Rule, Action)]) {
         for (rule, action) in reported {
             if let Some(a) = action_index(*action) {
-                self.findings[rule_index(*rule) * ACTIONS.len() + a].fetch_add(1, Ordering::Relaxed);
+                self.findings[rule_index(*rule) * ACTIONS.len() + a]
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -170,12 +184,21 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
 
-        header(&mut out, "meshgate_admission_requests_total", "counter", "Admission requests answered, by webhook, kind, operation and decision.");
+        header(
+            &mut out,
+            "meshgate_admission_requests_total",
+            "counter",
+            "Admission requests answered, by webhook, kind, operation and decision.",
+        );
         for (w, webhook) in WEBHOOKS.iter().enumerate() {
             for (k, kind) in KINDS.iter().enumerate() {
                 for (o, operation) in OPERATIONS.iter().enumerate() {
                     for (d, decision) in DECISIONS.iter().enumerate() {
-                        let value = load(&self.requests[((w * KINDS.len() + k) * OPERATIONS.len() + o) * DECISIONS.len() + d]);
+                        let value = load(
+                            &self.requests[((w * KINDS.len() + k) * OPERATIONS.len() + o)
+                                * DECISIONS.len()
+                                + d],
+                        );
                         if value > 0 {
                             let _ = writeln!(
                                 out,
@@ -189,38 +212,88 @@ impl Metrics {
         }
 
         let name = "meshgate_admission_request_duration_seconds";
-        header(&mut out, name, "histogram", "Time to answer an admission request.");
+        header(
+            &mut out,
+            name,
+            "histogram",
+            "Time to answer an admission request.",
+        );
         for (webhook, histogram) in WEBHOOKS.iter().zip(&self.durations) {
             let webhook = webhook.as_str();
             for (bound, bucket) in BUCKETS.iter().zip(&histogram.buckets) {
-                let _ = writeln!(out, "{name}_bucket{{webhook=\"{webhook}\",le=\"{bound}\"}} {}", load(bucket));
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{webhook=\"{webhook}\",le=\"{bound}\"}} {}",
+                    load(bucket)
+                );
             }
             let count = load(&histogram.count);
-            let _ = writeln!(out, "{name}_bucket{{webhook=\"{webhook}\",le=\"+Inf\"}} {count}");
-            let _ = writeln!(out, "{name}_sum{{webhook=\"{webhook}\"}} {}", load(&histogram.sum_nanos) as f64 / 1e9);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{webhook=\"{webhook}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                out,
+                "{name}_sum{{webhook=\"{webhook}\"}} {}",
+                load(&histogram.sum_nanos) as f64 / 1e9
+            );
             let _ = writeln!(out, "{name}_count{{webhook=\"{webhook}\"}} {count}");
         }
 
-        header(&mut out, "meshgate_rule_findings_total", "counter", "Findings reported, by rule and the action taken.");
+        header(
+            &mut out,
+            "meshgate_rule_findings_total",
+            "counter",
+            "Findings reported, by rule and the action taken.",
+        );
         for (r, rule) in Rule::ALL.iter().enumerate() {
             for (a, action) in ACTIONS.iter().enumerate() {
                 let value = load(&self.findings[r * ACTIONS.len() + a]);
                 if value > 0 {
-                    let _ = writeln!(out, "meshgate_rule_findings_total{{rule=\"{rule}\",action=\"{}\"}} {value}", action.as_str());
+                    let _ = writeln!(
+                        out,
+                        "meshgate_rule_findings_total{{rule=\"{rule}\",action=\"{}\"}} {value}",
+                        action.as_str()
+                    );
                 }
             }
         }
 
-        header(&mut out, "meshgate_tls_certificate_expiry_timestamp_seconds", "gauge", "When the serving certificate expires (Unix seconds).");
-        let _ = writeln!(out, "meshgate_tls_certificate_expiry_timestamp_seconds {}", self.tls_expiry.load(Ordering::Relaxed));
+        header(
+            &mut out,
+            "meshgate_tls_certificate_expiry_timestamp_seconds",
+            "gauge",
+            "When the serving certificate expires (Unix seconds).",
+        );
+        let _ = writeln!(
+            out,
+            "meshgate_tls_certificate_expiry_timestamp_seconds {}",
+            self.tls_expiry.load(Ordering::Relaxed)
+        );
 
         for (name, help, reloads) in [
-            ("meshgate_tls_reloads_total", "Serving certificate reloads, by result.", &self.tls_reloads),
-            ("meshgate_policy_reloads_total", "Policy file reloads, by result.", &self.policy_reloads),
+            (
+                "meshgate_tls_reloads_total",
+                "Serving certificate reloads, by result.",
+                &self.tls_reloads,
+            ),
+            (
+                "meshgate_policy_reloads_total",
+                "Policy file reloads, by result.",
+                &self.policy_reloads,
+            ),
         ] {
             header(&mut out, name, "counter", help);
-            let _ = writeln!(out, "{name}{{result=\"success\"}} {}", load(&reloads.success));
-            let _ = writeln!(out, "{name}{{result=\"failure\"}} {}", load(&reloads.failure));
+            let _ = writeln!(
+                out,
+                "{name}{{result=\"success\"}} {}",
+                load(&reloads.success)
+            );
+            let _ = writeln!(
+                out,
+                "{name}{{result=\"failure\"}} {}",
+                load(&reloads.failure)
+            );
         }
         out
     }

@@ -56,7 +56,9 @@ pub enum PolicyError {
     #[error("rules.{0}: unknown rule id")]
     UnknownRule(String),
     /// `fix` on a rule that cannot fix.
-    #[error("rules.{0}: `fix` is not available for this rule (it has no fix); use deny, warn or off")]
+    #[error(
+        "rules.{0}: `fix` is not available for this rule (it has no fix); use deny, warn or off"
+    )]
     NotFixable(String),
     /// `minIstioVersion` is not `MAJOR.MINOR`.
     #[error("minIstioVersion: {0}")]
@@ -105,7 +107,10 @@ impl Default for Policy {
         Self {
             mode: Mode::Enforce,
             min_istio_version: DEFAULT_MIN_ISTIO_VERSION,
-            exempt_namespaces: DEFAULT_EXEMPT_NAMESPACES.iter().map(|s| s.to_string()).collect(),
+            exempt_namespaces: DEFAULT_EXEMPT_NAMESPACES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             exempt_users: HashSet::new(),
             exempt_groups: HashSet::new(),
             actions: HashMap::new(),
@@ -116,7 +121,10 @@ impl Default for Policy {
 impl Policy {
     /// The action for a rule: the policy's, else the catalog default.
     pub fn action(&self, rule: Rule) -> Action {
-        self.actions.get(&rule).copied().unwrap_or_else(|| rule.default_action())
+        self.actions
+            .get(&rule)
+            .copied()
+            .unwrap_or_else(|| rule.default_action())
     }
 
     /// This policy with the mode replaced (the `--mode` flag wins over the file).
@@ -144,7 +152,9 @@ impl FromStr for Policy {
         let defaults = Policy::default();
         let mut actions = HashMap::new();
         for (id, action) in file.rules.unwrap_or_default() {
-            let rule: Rule = id.parse().map_err(|_| PolicyError::UnknownRule(id.clone()))?;
+            let rule: Rule = id
+                .parse()
+                .map_err(|_| PolicyError::UnknownRule(id.clone()))?;
             if action == Action::Fix && !rule.fixable() {
                 return Err(PolicyError::NotFixable(id));
             }
@@ -205,11 +215,14 @@ rules:
 
     #[test]
     fn omitted_keys_keep_defaults_and_empty_lists_clear_them() {
-        let policy: Policy = "apiVersion: meshgate.io/v1alpha1\nkind: Policy\n".parse().unwrap();
-        assert_eq!(policy, Policy::default());
-        let policy: Policy = "apiVersion: meshgate.io/v1alpha1\nkind: Policy\nexemptNamespaces: []\n"
+        let policy: Policy = "apiVersion: meshgate.io/v1alpha1\nkind: Policy\n"
             .parse()
             .unwrap();
+        assert_eq!(policy, Policy::default());
+        let policy: Policy =
+            "apiVersion: meshgate.io/v1alpha1\nkind: Policy\nexemptNamespaces: []\n"
+                .parse()
+                .unwrap();
         assert!(policy.exempt_namespaces.is_empty());
     }
 
@@ -218,18 +231,36 @@ rules:
         let head = "apiVersion: meshgate.io/v1alpha1\nkind: Policy\n";
         let cases = [
             (format!("{head}exemptNamespace: [a]\n"), "exemptNamespace"),
-            (format!("{head}rules:\n  virtualservice-wieghts: warn\n"), "virtualservice-wieghts"),
-            (format!("{head}rules:\n  virtualservice-weights: fix\n"), "virtualservice-weights"),
-            (format!("{head}rules:\n  virtualservice-weights: block\n"), "block"),
+            (
+                format!("{head}rules:\n  virtualservice-wieghts: warn\n"),
+                "virtualservice-wieghts",
+            ),
+            (
+                format!("{head}rules:\n  virtualservice-weights: fix\n"),
+                "virtualservice-weights",
+            ),
+            (
+                format!("{head}rules:\n  virtualservice-weights: block\n"),
+                "block",
+            ),
             (format!("{head}mode: strict\n"), "strict"),
-            (format!("{head}minIstioVersion: latest\n"), "minIstioVersion"),
+            (
+                format!("{head}minIstioVersion: latest\n"),
+                "minIstioVersion",
+            ),
             ("apiVersion: v1\nkind: Policy\n".to_string(), "apiVersion"),
-            ("apiVersion: meshgate.io/v1alpha1\nkind: ConfigMap\n".to_string(), "kind"),
+            (
+                "apiVersion: meshgate.io/v1alpha1\nkind: ConfigMap\n".to_string(),
+                "kind",
+            ),
             ("- not\n- a map\n".to_string(), ""),
         ];
         for (text, named) in cases {
             let err = text.parse::<Policy>().expect_err(&text).to_string();
-            assert!(err.contains(named), "error for {text:?} should name {named:?}: {err}");
+            assert!(
+                err.contains(named),
+                "error for {text:?} should name {named:?}: {err}"
+            );
         }
     }
 

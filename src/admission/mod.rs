@@ -25,7 +25,9 @@ pub enum BadReview {
     #[error("request body is not an AdmissionReview: kind is {0:?}")]
     NotAReview(Option<String>),
     /// An `apiVersion` other than admission.k8s.io/v1 or v1beta1.
-    #[error("unsupported AdmissionReview apiVersion {0:?}: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1")]
+    #[error(
+        "unsupported AdmissionReview apiVersion {0:?}: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"
+    )]
     UnsupportedVersion(Option<String>),
     /// No `request`.
     #[error("AdmissionReview has no request")]
@@ -106,7 +108,11 @@ fn parse_operation(text: Option<&str>) -> Option<Operation> {
 }
 
 /// Checks that an object is a JSON object of the kind the request claims.
-fn check_object(field: &'static str, object: &Value, claimed: &GroupVersionKind) -> Result<(), BadReview> {
+fn check_object(
+    field: &'static str,
+    object: &Value,
+    claimed: &GroupVersionKind,
+) -> Result<(), BadReview> {
     let wrong = |found: String| BadReview::WrongObject {
         field,
         claimed: format!("{} {}", claimed.api_version(), claimed.kind),
@@ -115,15 +121,15 @@ fn check_object(field: &'static str, object: &Value, claimed: &GroupVersionKind)
     let Some(map) = object.as_object() else {
         return Err(wrong(format!("a JSON {}", json_type(object))));
     };
-    if let Some(kind) = map.get("kind") {
-        if kind.as_str() != Some(claimed.kind.as_str()) {
-            return Err(wrong(format!("kind {kind}")));
-        }
+    if let Some(kind) = map.get("kind")
+        && kind.as_str() != Some(claimed.kind.as_str())
+    {
+        return Err(wrong(format!("kind {kind}")));
     }
-    if let Some(api_version) = map.get("apiVersion") {
-        if api_version.as_str() != Some(claimed.api_version().as_str()) {
-            return Err(wrong(format!("apiVersion {api_version}")));
-        }
+    if let Some(api_version) = map.get("apiVersion")
+        && api_version.as_str() != Some(claimed.api_version().as_str())
+    {
+        return Err(wrong(format!("apiVersion {api_version}")));
     }
     Ok(())
 }
@@ -169,9 +175,12 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
         old_object,
         dry_run: _,
     } = request;
-    let uid = uid.filter(|uid| !uid.is_empty()).ok_or(BadReview::MissingUid)?;
+    let uid = uid
+        .filter(|uid| !uid.is_empty())
+        .ok_or(BadReview::MissingUid)?;
     let gvk = kind.ok_or(BadReview::MissingKind)?;
-    let operation_enum = parse_operation(operation.as_deref()).ok_or(BadReview::BadOperation(operation))?;
+    let operation_enum =
+        parse_operation(operation.as_deref()).ok_or(BadReview::BadOperation(operation))?;
     let object = object.filter(|o| !o.is_null());
     let old_object = old_object.filter(|o| !o.is_null());
     if let Some(object) = &object {

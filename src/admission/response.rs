@@ -19,7 +19,10 @@ pub const MAX_WARNINGS_TOTAL_BYTES: usize = 4000;
 /// Makes one warning safe to send: control characters become spaces (the API server drops a
 /// warning containing one), and it is cut to [`MAX_WARNING_BYTES`] on a character boundary.
 pub fn sanitize_warning(text: &str) -> String {
-    let mut clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.len() > MAX_WARNING_BYTES {
         let ellipsis = "...";
         let mut cut = MAX_WARNING_BYTES - ellipsis.len();
@@ -35,9 +38,13 @@ pub fn sanitize_warning(text: &str) -> String {
 /// Caps the warnings at [`MAX_WARNINGS`] entries and [`MAX_WARNINGS_TOTAL_BYTES`] bytes; what
 /// does not fit is counted in one last `... and N more findings`.
 pub fn cap_warnings(lines: impl IntoIterator<Item = String>) -> Vec<String> {
-    let all: Vec<String> = lines.into_iter().map(|line| sanitize_warning(&line)).collect();
+    let all: Vec<String> = lines
+        .into_iter()
+        .map(|line| sanitize_warning(&line))
+        .collect();
     let fits = |items: &[String]| {
-        items.len() <= MAX_WARNINGS && items.iter().map(String::len).sum::<usize>() <= MAX_WARNINGS_TOTAL_BYTES
+        items.len() <= MAX_WARNINGS
+            && items.iter().map(String::len).sum::<usize>() <= MAX_WARNINGS_TOTAL_BYTES
     };
     if fits(&all) {
         return all;
@@ -47,7 +54,9 @@ pub fn cap_warnings(lines: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut kept = Vec::new();
     let mut total = 0;
     for line in &all {
-        if kept.len() + 1 >= MAX_WARNINGS || total + line.len() + trailer_room > MAX_WARNINGS_TOTAL_BYTES {
+        if kept.len() + 1 >= MAX_WARNINGS
+            || total + line.len() + trailer_room > MAX_WARNINGS_TOTAL_BYTES
+        {
             break;
         }
         total += line.len();
@@ -66,7 +75,12 @@ pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcom
         reason: "Forbidden",
         message: format!(
             "meshgate: {}",
-            outcome.denials.iter().map(|d| d.line()).collect::<Vec<_>>().join("; ")
+            outcome
+                .denials
+                .iter()
+                .map(|d| d.line())
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         details: DetailsOut {
             causes: outcome
@@ -130,13 +144,17 @@ mod tests {
 
     #[test]
     fn few_warnings_pass_unchanged() {
-        let lines: Vec<String> = (0..20).map(|i| format!("rule: path: message {i}")).collect();
+        let lines: Vec<String> = (0..20)
+            .map(|i| format!("rule: path: message {i}"))
+            .collect();
         assert_eq!(cap_warnings(lines.clone()), lines);
     }
 
     #[test]
     fn many_warnings_end_with_a_count() {
-        let lines: Vec<String> = (0..25).map(|i| format!("rule: path: message {i}")).collect();
+        let lines: Vec<String> = (0..25)
+            .map(|i| format!("rule: path: message {i}"))
+            .collect();
         let capped = cap_warnings(lines);
         assert_eq!(capped.len(), MAX_WARNINGS);
         assert_eq!(capped[19], "... and 6 more findings");
@@ -145,12 +163,17 @@ mod tests {
 
     #[test]
     fn long_warnings_respect_the_total() {
-        let lines: Vec<String> = (0..18).map(|i| format!("{i:02}{}", "x".repeat(300))).collect();
+        let lines: Vec<String> = (0..18)
+            .map(|i| format!("{i:02}{}", "x".repeat(300)))
+            .collect();
         let capped = cap_warnings(lines);
         let total: usize = capped.iter().map(String::len).sum();
         assert!(total <= MAX_WARNINGS_TOTAL_BYTES, "{total}");
         let last = capped.last().unwrap();
-        assert_eq!(last, &format!("... and {} more findings", 18 - (capped.len() - 1)));
+        assert_eq!(
+            last,
+            &format!("... and {} more findings", 18 - (capped.len() - 1))
+        );
         assert!(capped.iter().all(|w| w.len() <= MAX_WARNING_BYTES));
     }
 }

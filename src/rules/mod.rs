@@ -3,8 +3,8 @@
 //! object and its request context, never HTTP, files or a cluster.
 
 pub mod namespace;
-pub mod path;
 pub mod patch;
+pub mod path;
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,8 +12,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use path::FieldPath;
 pub use patch::PatchOp;
+pub use path::FieldPath;
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -347,12 +347,27 @@ mod tests {
 
     #[test]
     fn default_actions_follow_the_catalog() {
-        assert_eq!(Rule::NamespaceInjectionConflict.default_action(), Action::Deny);
+        assert_eq!(
+            Rule::NamespaceInjectionConflict.default_action(),
+            Action::Deny
+        );
         assert!(Rule::NamespaceInjectionConflict.fixable());
-        assert_eq!(Rule::NamespaceInjectionShadowedRevision.default_action(), Action::Warn);
-        assert_eq!(Rule::VirtualServiceLegacyFields.default_action(), Action::Fix);
-        assert_eq!(Rule::VirtualServiceUnknownFields.default_action(), Action::Warn);
-        assert_eq!(Rule::ServiceEntryGlobalMulticluster.default_action(), Action::Warn);
+        assert_eq!(
+            Rule::NamespaceInjectionShadowedRevision.default_action(),
+            Action::Warn
+        );
+        assert_eq!(
+            Rule::VirtualServiceLegacyFields.default_action(),
+            Action::Fix
+        );
+        assert_eq!(
+            Rule::VirtualServiceUnknownFields.default_action(),
+            Action::Warn
+        );
+        assert_eq!(
+            Rule::ServiceEntryGlobalMulticluster.default_action(),
+            Action::Warn
+        );
         assert!(!Rule::VirtualServiceWeights.fixable());
         // Every fixable rule except the namespace ones defaults to `fix`.
         for rule in Rule::ALL {

@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{Change, FieldPath, Finding, Fix, IstioVersion, Operation, PatchOp, Rule, Severity, Subject};
+use super::{
+    Change, FieldPath, Finding, Fix, IstioVersion, Operation, PatchOp, Rule, Severity, Subject,
+};
 
 /// The legacy sidecar-injection label; it wins over the revision label.
 pub const INJECTION: &str = "istio-injection";
@@ -63,7 +65,10 @@ fn selecting_labels(labels: Option<&Map<String, Value>>) -> Vec<(&'static str, &
     selecting
 }
 
-fn injection_conflict(subject: &Subject<'_>, labels: Option<&Map<String, Value>>) -> Option<Finding> {
+fn injection_conflict(
+    subject: &Subject<'_>,
+    labels: Option<&Map<String, Value>>,
+) -> Option<Finding> {
     let selecting = selecting_labels(labels);
     if selecting.len() < 2 {
         return None;
@@ -182,10 +187,19 @@ mod tests {
                 vec!["metadata.labels[istio.io/dataplane-mode]"],
             ),
             // `disabled` shadows the revision label: not a conflict (another rule warns).
-            (json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"}), vec![]),
-            (json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient"}), vec![]),
+            (
+                json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"}),
+                vec![],
+            ),
+            (
+                json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient"}),
+                vec![],
+            ),
             // Non-string label values are not labels the API server would store.
-            (json!({"istio-injection": "enabled", "istio.io/rev": 3}), vec![]),
+            (
+                json!({"istio-injection": "enabled", "istio.io/rev": 3}),
+                vec![],
+            ),
         ];
         for (labels, expected) in cases {
             assert_eq!(conflicts(labels.clone()), expected, "labels {labels}");
@@ -199,10 +213,20 @@ mod tests {
         assert_eq!(findings.len(), 1);
         let finding = &findings[0];
         assert_eq!(finding.severity, Severity::Error);
-        assert!(finding.message.contains("istio-injection=enabled"), "{}", finding.message);
-        assert!(finding.message.contains("istio.io/rev=asm-managed"), "{}", finding.message);
         assert!(
-            finding.message.contains("kubectl label namespace shop istio-injection-"),
+            finding.message.contains("istio-injection=enabled"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.message.contains("istio.io/rev=asm-managed"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding
+                .message
+                .contains("kubectl label namespace shop istio-injection-"),
             "{}",
             finding.message
         );
@@ -220,7 +244,9 @@ mod tests {
     }
 
     fn remove(key: &str) -> PatchOp {
-        PatchOp::Remove { path: label_path(key) }
+        PatchOp::Remove {
+            path: label_path(key),
+        }
     }
 
     #[test]
@@ -263,7 +289,10 @@ mod tests {
     fn update_without_a_single_intent_has_no_fix() {
         // Both labels set by the same request.
         assert_eq!(
-            fix_of(json!({}), json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"})),
+            fix_of(
+                json!({}),
+                json!({"istio-injection": "enabled", "istio.io/rev": "asm-managed"})
+            ),
             None
         );
         // Neither label touched (e.g. a controller adding an annotation).
@@ -283,7 +312,14 @@ mod tests {
         let findings = run(Operation::Update, &new, Some(&old));
         let fix = findings[0].fix.as_ref().expect("fix");
         assert_eq!(fix.changes.len(), 1);
-        assert_eq!(fix.changes[0].path.to_string(), "metadata.labels[istio-injection]");
-        assert!(fix.changes[0].description.contains("istio.io/rev=asm-managed"));
+        assert_eq!(
+            fix.changes[0].path.to_string(),
+            "metadata.labels[istio-injection]"
+        );
+        assert!(
+            fix.changes[0]
+                .description
+                .contains("istio.io/rev=asm-managed")
+        );
     }
 }

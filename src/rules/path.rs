@@ -27,7 +27,12 @@ impl FieldPath {
 
     /// Parses a dotted list of schema field names, e.g. `metadata.labels`.
     pub fn fields(dotted: &str) -> Self {
-        Self(dotted.split('.').map(|f| Segment::Field(f.to_owned())).collect())
+        Self(
+            dotted
+                .split('.')
+                .map(|f| Segment::Field(f.to_owned()))
+                .collect(),
+        )
     }
 
     /// This path extended by a schema field name.
@@ -113,7 +118,10 @@ mod tests {
 
     #[test]
     fn indices_and_plain_keys() {
-        let path = FieldPath::fields("spec.http").index(1).field("headers").key("x_team");
+        let path = FieldPath::fields("spec.http")
+            .index(1)
+            .field("headers")
+            .key("x_team");
         assert_eq!(path.to_string(), "spec.http[1].headers.x_team");
         assert_eq!(path.pointer(), "/spec/http/1/headers/x_team");
         let tilde = FieldPath::root().key("a~b");

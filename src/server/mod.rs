@@ -78,7 +78,8 @@ pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result
     let policy = match path {
         None => Policy::default(),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("--policy {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--policy {}", path.display()))?;
             text.parse::<Policy>()
                 .with_context(|| format!("--policy {}", path.display()))?
         }
@@ -89,8 +90,13 @@ pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result
 fn load_tls_files(cert: &PathBuf, key: &PathBuf) -> anyhow::Result<Credentials> {
     let cert_pem = std::fs::read(cert).with_context(|| format!("--tls-cert {}", cert.display()))?;
     let key_pem = std::fs::read(key).with_context(|| format!("--tls-key {}", key.display()))?;
-    tls::load_credentials(&cert_pem, &key_pem)
-        .with_context(|| format!("--tls-cert {} / --tls-key {}", cert.display(), key.display()))
+    tls::load_credentials(&cert_pem, &key_pem).with_context(|| {
+        format!(
+            "--tls-cert {} / --tls-key {}",
+            cert.display(),
+            key.display()
+        )
+    })
 }
 
 fn development_credentials() -> anyhow::Result<Credentials> {
@@ -106,7 +112,10 @@ fn development_credentials() -> anyhow::Result<Credentials> {
          meshgate serves a self-signed certificate for localhost and 127.0.0.1 made at start. \
          No API server will trust it. Use `meshgate certs` or cert-manager for a cluster."
     );
-    Ok(tls::load_credentials(bundle.cert_pem.as_bytes(), bundle.key_pem.as_bytes())?)
+    Ok(tls::load_credentials(
+        bundle.cert_pem.as_bytes(),
+        bundle.key_pem.as_bytes(),
+    )?)
 }
 
 /// A running server's listeners, bound but not yet serving.
@@ -133,13 +142,23 @@ pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
         metrics.set_certificate_expiry(expiry);
     }
     let client_ca = match &config.client_ca {
-        Some(path) => Some(std::fs::read(path).with_context(|| format!("--client-ca {}", path.display()))?),
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("--client-ca {}", path.display()))?)
+        }
         None => None,
     };
     let certs = Arc::new(SwappableCert::new(&credentials));
-    let tls_config = tls::server_config(certs.clone(), client_ca.as_deref()).with_context(|| {
-        format!("--client-ca {}", config.client_ca.as_ref().map(|p| p.display().to_string()).unwrap_or_default())
-    })?;
+    let tls_config =
+        tls::server_config(certs.clone(), client_ca.as_deref()).with_context(|| {
+            format!(
+                "--client-ca {}",
+                config
+                    .client_ca
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        })?;
     let webhook = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("--listen {}", config.listen))?;
@@ -194,10 +213,17 @@ impl Bound {
             let stopped = async move {
                 let _ = admin_stop.wait_for(|stop| *stop).await;
             };
-            axum::serve(admin, admin_router).with_graceful_shutdown(stopped).await
+            axum::serve(admin, admin_router)
+                .with_graceful_shutdown(stopped)
+                .await
         });
 
-        let reload_task = tokio::spawn(watch_files(config.clone(), certs, engine.clone(), metrics.clone()));
+        let reload_task = tokio::spawn(watch_files(
+            config.clone(),
+            certs,
+            engine.clone(),
+            metrics.clone(),
+        ));
 
         let router = webhook::router(webhook::WebhookState {
             engine,
@@ -229,7 +255,10 @@ impl Bound {
             grace_s = config.shutdown_grace.as_secs_f64(),
             "stopped accepting; finishing in-flight reviews"
         );
-        if tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await.is_err() {
+        if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("--shutdown-grace elapsed with connections still open; closing them");
         }
         reload_task.abort();
@@ -301,19 +330,29 @@ async fn accept_loop(
 
 /// Re-reads the certificate pair and the policy file when they change; a bad new version is
 /// refused and the one in service stays.
-async fn watch_files(config: ServeConfig, certs: Arc<SwappableCert>, engine: Arc<ArcSwap<Engine>>, metrics: Arc<Metrics>) {
+async fn watch_files(
+    config: ServeConfig,
+    certs: Arc<SwappableCert>,
+    engine: Arc<ArcSwap<Engine>>,
+    metrics: Arc<Metrics>,
+) {
     let mut tls_watch = match &config.tls {
         TlsSource::Files { cert, key } => Some(FileWatch::new(vec![cert.clone(), key.clone()])),
         TlsSource::DevelopmentSelfSigned => None,
     };
-    let mut policy_watch = config.policy.as_ref().map(|p| FileWatch::new(vec![p.clone()]));
+    let mut policy_watch = config
+        .policy
+        .as_ref()
+        .map(|p| FileWatch::new(vec![p.clone()]));
     let mut interval = tokio::time::interval(config.reload_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         if let Some(change) = tls_watch.as_mut().and_then(FileWatch::poll) {
             let loaded = match change {
-                Change::Contents(files) => tls::load_credentials(&files[0], &files[1]).map_err(|e| e.to_string()),
+                Change::Contents(files) => {
+                    tls::load_credentials(&files[0], &files[1]).map_err(|e| e.to_string())
+                }
                 Change::Unreadable(e) => Err(e),
             };
             match loaded {
@@ -327,7 +366,9 @@ async fn watch_files(config: ServeConfig, certs: Arc<SwappableCert>, engine: Arc
                 }
                 Err(e) => {
                     metrics.record_tls_reload(false);
-                    tracing::error!("new serving certificate refused, the previous one stays in service: {e}");
+                    tracing::error!(
+                        "new serving certificate refused, the previous one stays in service: {e}"
+                    );
                 }
             }
         }

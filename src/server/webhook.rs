@@ -55,12 +55,20 @@ async fn mutate(State(state): State<WebhookState>, headers: HeaderMap, body: Bod
 async fn unknown_path(uri: Uri) -> Response {
     plain(
         StatusCode::NOT_FOUND,
-        format!("no endpoint at {}: meshgate answers POST /validate and POST /mutate", uri.path()),
+        format!(
+            "no endpoint at {}: meshgate answers POST /validate and POST /mutate",
+            uri.path()
+        ),
     )
 }
 
 fn plain(status: StatusCode, message: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message + "\n").into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message + "\n",
+    )
+        .into_response()
 }
 
 /// `application/json`, with or without parameters such as `charset`.
@@ -89,7 +97,9 @@ async fn read_body(mut body: Body, headers: &HeaderMap, limit: usize) -> Result<
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         seen += data.len();
         if seen <= limit {
             buffer.extend_from_slice(&data);
@@ -103,7 +113,12 @@ async fn read_body(mut body: Body, headers: &HeaderMap, limit: usize) -> Result<
     Ok(buffer.freeze())
 }
 
-async fn handle(state: &WebhookState, webhook: Webhook, headers: &HeaderMap, body: Body) -> Response {
+async fn handle(
+    state: &WebhookState,
+    webhook: Webhook,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let span = tracing::info_span!(
         "review",
@@ -116,9 +131,13 @@ async fn handle(state: &WebhookState, webhook: Webhook, headers: &HeaderMap, bod
         duration_ms = Empty,
     );
     let refuse = |status: StatusCode, message: String| {
-        state
-            .metrics
-            .record_request(webhook, None, None, RequestResult::Error, started.elapsed().as_secs_f64());
+        state.metrics.record_request(
+            webhook,
+            None,
+            None,
+            RequestResult::Error,
+            started.elapsed().as_secs_f64(),
+        );
         span.record("decision", "error");
         span.record("duration_ms", started.elapsed().as_secs_f64() * 1e3);
         tracing::warn!(parent: &span, status = status.as_u16(), "{message}");
@@ -135,10 +154,18 @@ async fn handle(state: &WebhookState, webhook: Webhook, headers: &HeaderMap, bod
         Err(BodyError::TooLarge) => {
             return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body exceeds the {} byte limit (--max-body-bytes)", state.max_body_bytes),
+                format!(
+                    "request body exceeds the {} byte limit (--max-body-bytes)",
+                    state.max_body_bytes
+                ),
             );
         }
-        Err(BodyError::Broken(e)) => return refuse(StatusCode::BAD_REQUEST, format!("could not read request body: {e}")),
+        Err(BodyError::Broken(e)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("could not read request body: {e}"),
+            );
+        }
     };
     let engine = state.engine.load();
     match admission::review(&engine, webhook, &body) {

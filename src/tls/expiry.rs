@@ -16,7 +16,9 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         let (bytes, tail) = rest.split_at(count);
         rest = tail;
-        bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
     };
     if rest.len() < len {
         return None;
@@ -32,15 +34,21 @@ const GENERALIZED_TIME: u8 = 0x18;
 
 /// The certificate's `notAfter` in Unix seconds, or `None` if it is not a DER certificate.
 pub fn not_after_unix(der: &[u8]) -> Option<i64> {
-    let (SEQUENCE, certificate, _) = tlv(der)? else { return None };
-    let (SEQUENCE, tbs, _) = tlv(certificate)? else { return None };
+    let (SEQUENCE, certificate, _) = tlv(der)? else {
+        return None;
+    };
+    let (SEQUENCE, tbs, _) = tlv(certificate)? else {
+        return None;
+    };
     let (tag, _, mut rest) = tlv(tbs)?;
     if tag == EXPLICIT_VERSION {
         (_, _, rest) = tlv(rest)?; // serialNumber
     }
     let (_, _, rest) = tlv(rest)?; // signature algorithm
     let (_, _, rest) = tlv(rest)?; // issuer
-    let (SEQUENCE, validity, _) = tlv(rest)? else { return None };
+    let (SEQUENCE, validity, _) = tlv(rest)? else {
+        return None;
+    };
     let (_, _, validity) = tlv(validity)?; // notBefore
     let (tag, not_after, _) = tlv(validity)?;
     parse_time(tag, std::str::from_utf8(not_after).ok()?)
@@ -60,7 +68,11 @@ fn parse_time(tag: u8, text: &str) -> Option<i64> {
     let field = |i: usize| -> Option<u8> { rest.get(i..i + 2)?.parse().ok() };
     let date = Date::from_calendar_date(year, Month::try_from(field(0)?).ok()?, field(2)?).ok()?;
     let time = Time::from_hms(field(4)?, field(6)?, field(8)?).ok()?;
-    Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 #[cfg(test)]
@@ -84,7 +96,13 @@ mod tests {
 
     #[test]
     fn garbage_is_none_not_a_panic() {
-        for input in [&b""[..], b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x03\x30\x01\x00", b"not a cert"] {
+        for input in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x84\xff\xff\xff\xff",
+            b"\x30\x03\x30\x01\x00",
+            b"not a cert",
+        ] {
             assert_eq!(not_after_unix(input), None);
         }
         let mut truncated = cert_expiring(2031);

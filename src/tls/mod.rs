@@ -100,7 +100,10 @@ impl ResolvesServerCert for SwappableCert {
 
 /// The server configuration: TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`, and client
 /// certificates required when a client CA bundle is given.
-pub fn server_config(certs: Arc<SwappableCert>, client_ca_pem: Option<&[u8]>) -> Result<ServerConfig, TlsError> {
+pub fn server_config(
+    certs: Arc<SwappableCert>,
+    client_ca_pem: Option<&[u8]>,
+) -> Result<ServerConfig, TlsError> {
     let provider = provider();
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
@@ -110,7 +113,9 @@ pub fn server_config(certs: Arc<SwappableCert>, client_ca_pem: Option<&[u8]>) ->
         Some(pem) => {
             let mut roots = RootCertStore::empty();
             for cert in parse_certificates(pem).map_err(|e| TlsError::ClientCa(e.to_string()))? {
-                roots.add(cert).map_err(|e| TlsError::ClientCa(e.to_string()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| TlsError::ClientCa(e.to_string()))?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()

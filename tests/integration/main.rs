@@ -1,0 +1,11 @@
+//! Integration tests, all in one binary: the AdmissionReview path through the router, the real
+//! server over TLS, and the CLI as users run it.
+
+// Test helpers panic with the reason on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod cli;
+mod router;
+mod serve;
