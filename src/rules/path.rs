@@ -16,6 +16,14 @@ pub enum Segment {
 }
 
 /// A location inside an object, from its root.
+///
+/// ```
+/// use meshgate::rules::FieldPath;
+///
+/// let path = FieldPath::fields("metadata.labels").key("istio.io/rev");
+/// assert_eq!(path.to_string(), "metadata.labels[istio.io/rev]");
+/// assert_eq!(path.pointer(), "/metadata/labels/istio.io~1rev");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FieldPath(Vec<Segment>);
 

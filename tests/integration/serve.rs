@@ -820,3 +820,20 @@ async fn without_certificates_serve_uses_a_development_certificate_for_localhost
         false
     );
 }
+
+#[tokio::test]
+async fn a_second_signal_exits_at_once() {
+    let dir = temp();
+    let (mut server, _certs) = server_with_certs(dir.path(), &["--shutdown-delay", "30s"]);
+    server.signal("TERM");
+    server.wait_for("/readyz to turn 503", Duration::from_secs(2), |s| {
+        s.admin_get("/readyz").0 == 503
+    });
+    server.signal("INT");
+    let status = server.wait_exit(Duration::from_secs(5));
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "exits at once, without the 30 s drain"
+    );
+}
