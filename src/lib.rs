@@ -9,6 +9,7 @@ pub mod engine;
 pub mod metrics;
 pub mod policy;
 pub mod rules;
+pub mod schema;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

@@ -2,9 +2,14 @@
 //! `evaluate`, the one entry point the webhook and the CLI share. Rules are pure: they see an
 //! object and its request context, never HTTP, files or a cluster.
 
+pub mod api_version;
+pub mod destinationrule;
+pub mod edit;
 pub mod namespace;
 pub mod patch;
 pub mod path;
+pub mod spelling;
+pub mod virtualservice;
 
 use std::fmt;
 use std::str::FromStr;
@@ -318,12 +323,18 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     if !subject.object.is_object() {
         return Vec::new();
     }
-    match subject.kind {
-        ObjectKind::Namespace => namespace::evaluate(subject),
-        ObjectKind::VirtualService | ObjectKind::ServiceEntry | ObjectKind::DestinationRule => {
-            Vec::new()
-        }
-    }
+    let mut findings = match subject.kind {
+        ObjectKind::Namespace => return namespace::evaluate(subject),
+        ObjectKind::VirtualService => virtualservice::evaluate(subject),
+        ObjectKind::ServiceEntry => api_version::evaluate(subject, Rule::ServiceEntryApiVersion)
+            .into_iter()
+            .collect(),
+        ObjectKind::DestinationRule => destinationrule::evaluate(subject),
+    };
+    // Renames last: the other fixes name keys as received, and a `move` of a container carries
+    // whatever they changed inside it.
+    findings.extend(spelling::evaluate(subject));
+    findings
 }
 
 #[cfg(test)]

@@ -58,6 +58,23 @@ impl FieldPath {
         self.with(Segment::Index(index))
     }
 
+    /// A path from its steps.
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Self(segments)
+    }
+
+    /// This path followed by `rest`.
+    pub fn join(&self, rest: &FieldPath) -> Self {
+        let mut segments = self.0.clone();
+        segments.extend(rest.0.iter().cloned());
+        Self(segments)
+    }
+
+    /// The steps from the root.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
     fn with(&self, segment: Segment) -> Self {
         let mut segments = self.0.clone();
         segments.push(segment);

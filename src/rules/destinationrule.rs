@@ -1,0 +1,276 @@
+//! `destinationrule-deprecated-fields`: the three deprecated traffic-policy settings of RULES.md,
+//! at every place a traffic policy can stand (the top level, each `portLevelSettings[]`, each
+//! subset's policy and its port-level settings).
+
+use serde_json::{Map, Value, json};
+
+use super::edit::Editor;
+use super::spelling::{lookup, spellings};
+use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
+
+/// Whether `camel_key` under `parents` is converted here (the schema walk then leaves it alone).
+pub fn converts(parents: &[String], camel_key: &str) -> bool {
+    let last = parents.last().map(String::as_str);
+    matches!(
+        (last, camel_key),
+        (Some("outlierDetection"), "consecutiveErrors")
+            | (Some("consistentHash"), "minimumRingSize")
+    )
+}
+
+/// Runs the rule on every traffic policy of the object.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let Some(spec) = subject.object.get("spec").and_then(Value::as_object) else {
+        return findings;
+    };
+    let spec_path = FieldPath::fields("spec");
+    if let Some((key, Value::Object(policy))) = lookup(spec, "trafficPolicy") {
+        policy_with_ports(policy, &spec_path.field(key), &mut findings);
+    }
+    if let Some((key, Value::Array(subsets))) = lookup(spec, "subsets") {
+        for (i, subset) in subsets.iter().enumerate() {
+            if let Some((policy_key, Value::Object(policy))) =
+                subset.as_object().and_then(|s| lookup(s, "trafficPolicy"))
+            {
+                policy_with_ports(
+                    policy,
+                    &spec_path.field(key).index(i).field(policy_key),
+                    &mut findings,
+                );
+            }
+        }
+    }
+    findings
+}
+
+fn policy_with_ports(policy: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+    traffic_policy(policy, path, findings);
+    if let Some((key, Value::Array(ports))) = lookup(policy, "portLevelSettings") {
+        for (i, port) in ports.iter().enumerate() {
+            if let Value::Object(port) = port {
+                traffic_policy(port, &path.field(key).index(i), findings);
+            }
+        }
+    }
+}
+
+fn finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding {
+    Finding {
+        rule: Rule::DestinationRuleDeprecatedFields,
+        severity: Severity::Warning,
+        path,
+        message,
+        fix,
+    }
+}
+
+fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+    if let Some((key, Value::Object(outlier))) = lookup(policy, "outlierDetection") {
+        consecutive_errors(outlier, &path.field(key), findings);
+    }
+    if let Some((key, Value::Object(balancer))) = lookup(policy, "loadBalancer") {
+        let balancer_path = path.field(key);
+        if let Some((simple_key, simple)) = lookup(balancer, "simple")
+            && simple == "LEAST_CONN"
+        {
+            let field_path = balancer_path.field(simple_key);
+            findings.push(finding(
+                field_path.clone(),
+                "LEAST_CONN is deprecated: write LEAST_REQUEST, the same algorithm (Istio 1.14 and later)".into(),
+                Some(Fix {
+                    ops: vec![super::PatchOp::Replace {
+                        path: field_path.clone(),
+                        value: json!("LEAST_REQUEST"),
+                    }],
+                    changes: vec![Change {
+                        path: field_path,
+                        description: "deprecated; replaced by LEAST_REQUEST".into(),
+                    }],
+                    target_since: IstioVersion::new(1, 14),
+                }),
+            ));
+        }
+        if let Some((hash_key, Value::Object(hash))) = lookup(balancer, "consistentHash") {
+            minimum_ring_size(hash, &balancer_path.field(hash_key), findings);
+        }
+    }
+}
+
+/// `consecutiveErrors: N` → `consecutiveGatewayErrors: N` + `consecutive5xxErrors: 0`, what Istio
+/// 1.1–1.6 did with it; either new field already set is kept.
+fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+    let mut editor = Editor::new(path.clone(), &Value::Object(outlier.clone()));
+    let gateway_set = lookup(outlier, "consecutiveGatewayErrors").is_some();
+    let five_xx_set = lookup(outlier, "consecutive5xxErrors").is_some();
+    let found = spellings(outlier, "consecutiveErrors");
+    let disagree = found.windows(2).any(|pair| pair[0].1 != pair[1].1);
+    let mut written = false;
+    for (key, value) in found {
+        let field_path = path.field(key);
+        let count = value.as_u64().filter(|n| u32::try_from(*n).is_ok());
+        let fix = count.filter(|_| !disagree).map(|n| {
+            editor.remove(&FieldPath::fields(key));
+            if !written {
+                if !gateway_set {
+                    editor.set(&FieldPath::fields("consecutiveGatewayErrors"), json!(n));
+                }
+                if !five_xx_set {
+                    editor.set(&FieldPath::fields("consecutive5xxErrors"), json!(0));
+                }
+                written = true;
+            }
+            Fix {
+                ops: editor.take_ops(),
+                changes: vec![Change {
+                    path: field_path.clone(),
+                    description: format!(
+                        "deprecated; moved to {} (and consecutive5xxErrors: 0, as Istio read it)",
+                        path.field("consecutiveGatewayErrors")
+                    ),
+                }],
+                target_since: IstioVersion::new(1, 5),
+            }
+        });
+        let message = match count {
+            Some(n) if !disagree => format!(
+                "deprecated: write consecutiveGatewayErrors: {n} and consecutive5xxErrors: 0, which is \
+                 what Istio did with it (Istio 1.5 and later)"
+            ),
+            Some(_) => "deprecated, and both spellings are set to different values: keep one as consecutiveGatewayErrors".into(),
+            None => format!("deprecated, and {value} is not a count: write consecutiveGatewayErrors by hand"),
+        };
+        findings.push(finding(field_path, message, fix));
+    }
+}
+
+/// `consistentHash.minimumRingSize` → `consistentHash.ringHash.minimumRingSize`.
+fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+    let mut editor = Editor::new(path.clone(), &Value::Object(hash.clone()));
+    let ring = lookup(hash, "ringHash");
+    let maglev = lookup(hash, "maglev").is_some();
+    let ring_key = ring.map_or("ringHash", |(k, _)| k);
+    let target_rel = FieldPath::fields(ring_key).field("minimumRingSize");
+    let mut written = ring
+        .and_then(|(_, r)| r.as_object())
+        .is_some_and(|r| lookup(r, "minimumRingSize").is_some());
+    for (key, value) in spellings(hash, "minimumRingSize") {
+        let field_path = path.field(key);
+        let fix = (!maglev && value.is_u64()).then(|| {
+            editor.remove(&FieldPath::fields(key));
+            let description = if written {
+                "deprecated; deleted (ringHash.minimumRingSize is set and wins)".to_string()
+            } else {
+                editor.set(&target_rel, value.clone());
+                written = true;
+                format!("deprecated; moved to {}", path.join(&target_rel))
+            };
+            Fix {
+                ops: editor.take_ops(),
+                changes: vec![Change {
+                    path: field_path.clone(),
+                    description,
+                }],
+                target_since: IstioVersion::new(1, 16),
+            }
+        });
+        let message = if maglev {
+            "deprecated, and this hash uses maglev, which has no ring size: delete it".to_string()
+        } else {
+            format!(
+                "deprecated: write {} (Istio 1.16 and later)",
+                path.join(&target_rel)
+            )
+        };
+        findings.push(finding(field_path, message, fix));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{ObjectKind, Operation, PatchOp};
+
+    fn run(spec: Value) -> Vec<Finding> {
+        let object = json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "spec": spec});
+        evaluate(&Subject {
+            kind: ObjectKind::DestinationRule,
+            operation: Operation::Create,
+            object: &object,
+            old_object: None,
+            requested_version: Some("v1"),
+        })
+    }
+
+    fn ops(findings: &[Finding]) -> Value {
+        let all: Vec<&PatchOp> = findings
+            .iter()
+            .flat_map(|f| f.fix.iter().flat_map(|x| x.ops.iter()))
+            .collect();
+        serde_json::to_value(all).unwrap()
+    }
+
+    #[test]
+    fn every_place_a_traffic_policy_stands() {
+        let policy = json!({"outlierDetection": {"consecutiveErrors": 7, "interval": "10s"},
+                            "loadBalancer": {"simple": "LEAST_CONN"}});
+        let mut with_ports = policy.clone();
+        with_ports["portLevelSettings"] = json!([{"port": {"number": 80}, "loadBalancer": {"consistentHash": {"httpHeaderName": "x", "minimumRingSize": 1024}}}]);
+        let findings = run(
+            json!({"host": "r", "trafficPolicy": with_ports, "subsets": [{"name": "v1", "trafficPolicy": policy}]}),
+        );
+        let paths: Vec<String> = findings.iter().map(|f| f.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.trafficPolicy.outlierDetection.consecutiveErrors",
+                "spec.trafficPolicy.loadBalancer.simple",
+                "spec.trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash.minimumRingSize",
+                "spec.subsets[0].trafficPolicy.outlierDetection.consecutiveErrors",
+                "spec.subsets[0].trafficPolicy.loadBalancer.simple",
+            ]
+        );
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.severity == Severity::Warning && f.fix.is_some())
+        );
+        assert_eq!(
+            ops(&findings[..3]),
+            json!([
+                {"op": "remove", "path": "/spec/trafficPolicy/outlierDetection/consecutiveErrors"},
+                {"op": "add", "path": "/spec/trafficPolicy/outlierDetection/consecutiveGatewayErrors", "value": 7},
+                {"op": "add", "path": "/spec/trafficPolicy/outlierDetection/consecutive5xxErrors", "value": 0},
+                {"op": "replace", "path": "/spec/trafficPolicy/loadBalancer/simple", "value": "LEAST_REQUEST"},
+                {"op": "remove", "path": "/spec/trafficPolicy/portLevelSettings/0/loadBalancer/consistentHash/minimumRingSize"},
+                {"op": "add", "path": "/spec/trafficPolicy/portLevelSettings/0/loadBalancer/consistentHash/ringHash", "value": {"minimumRingSize": 1024}},
+            ])
+        );
+        let targets: Vec<String> = findings
+            .iter()
+            .map(|f| f.fix.as_ref().unwrap().target_since.to_string())
+            .collect();
+        assert_eq!(targets, ["1.5", "1.14", "1.16", "1.5", "1.14"]);
+    }
+
+    #[test]
+    fn existing_new_fields_are_kept() {
+        let findings = run(
+            json!({"host": "r", "trafficPolicy": {"outlierDetection": {"consecutiveErrors": 7, "consecutive5xxErrors": 3}}}),
+        );
+        assert_eq!(
+            ops(&findings),
+            json!([
+                {"op": "remove", "path": "/spec/trafficPolicy/outlierDetection/consecutiveErrors"},
+                {"op": "add", "path": "/spec/trafficPolicy/outlierDetection/consecutiveGatewayErrors", "value": 7},
+            ])
+        );
+        let findings = run(
+            json!({"host": "r", "trafficPolicy": {"loadBalancer": {"consistentHash": {"useSourceIp": true, "maglev": {}, "minimumRingSize": 64}}}}),
+        );
+        assert!(
+            findings[0].fix.is_none(),
+            "maglev has no ring: not converted"
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! Keys checked against the shipped CRD schema: `*-field-spelling` (a snake_case key whose
+//! camelCase form is declared there is renamed) and `*-unknown-fields` (any other undeclared key).
+//! Also the spelling helpers the conversion rules use to read a field written either way.
+
+use serde_json::{Map, Value};
+
+use super::{
+    Change, FieldPath, Finding, Fix, IstioVersion, ObjectKind, PatchOp, Rule, Severity, Subject,
+};
+use crate::schema;
+
+/// Every Istio release accepts camelCase field names.
+const CAMEL_SINCE: IstioVersion = IstioVersion::new(1, 0);
+
+/// `per_try_timeout` → `perTryTimeout`. `None` for a key that is not snake_case.
+pub fn camel_case(key: &str) -> Option<String> {
+    if !key.contains('_') || key.starts_with('_') || key.ends_with('_') || key.contains("__") {
+        return None;
+    }
+    let mut out = String::with_capacity(key.len());
+    for (i, part) in key.split('_').enumerate() {
+        if i == 0 {
+            out.push_str(part);
+        } else {
+            let mut chars = part.chars();
+            if let Some(first) = chars.next() {
+                out.extend(first.to_uppercase());
+                out.push_str(chars.as_str());
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `appendHeaders` → `append_headers`, `consecutive5xxErrors` → `consecutive_5xx_errors`.
+pub fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    let mut previous_digit = false;
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.extend(c.to_lowercase());
+        } else {
+            if c.is_ascii_digit() && !previous_digit && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c);
+        }
+        previous_digit = c.is_ascii_digit();
+    }
+    out
+}
+
+/// The members of `map` that spell the field `camel` either way, camelCase first.
+pub fn spellings<'a>(map: &'a Map<String, Value>, camel: &str) -> Vec<(&'a str, &'a Value)> {
+    let snake = snake_case(camel);
+    let mut found: Vec<(&'a str, &'a Value)> = map
+        .get_key_value(camel)
+        .map(|(k, v)| (k.as_str(), v))
+        .into_iter()
+        .collect();
+    if snake != camel
+        && let Some((k, v)) = map.get_key_value(&snake)
+    {
+        found.push((k.as_str(), v));
+    }
+    found
+}
+
+/// The field `camel` of `map`, written either way (camelCase wins).
+pub fn lookup<'a>(map: &'a Map<String, Value>, camel: &str) -> Option<(&'a str, &'a Value)> {
+    spellings(map, camel).into_iter().next()
+}
+
+/// The rules that walk a kind's `spec`.
+struct KindRules {
+    spelling: Rule,
+    unknown: Rule,
+    /// Keys another rule converts (legacy and deprecated fields): neither renamed nor unknown.
+    converted: fn(parents: &[String], camel_key: &str) -> bool,
+}
+
+fn rules_for(kind: ObjectKind) -> Option<KindRules> {
+    Some(match kind {
+        ObjectKind::VirtualService => KindRules {
+            spelling: Rule::VirtualServiceFieldSpelling,
+            unknown: Rule::VirtualServiceUnknownFields,
+            converted: super::virtualservice::legacy::converts,
+        },
+        ObjectKind::ServiceEntry => KindRules {
+            spelling: Rule::ServiceEntryFieldSpelling,
+            unknown: Rule::ServiceEntryUnknownFields,
+            converted: |_, _| false,
+        },
+        ObjectKind::DestinationRule => KindRules {
+            spelling: Rule::DestinationRuleFieldSpelling,
+            unknown: Rule::DestinationRuleUnknownFields,
+            converted: super::destinationrule::converts,
+        },
+        ObjectKind::Namespace => return None,
+    })
+}
+
+/// Walks `spec` against the schema of the subject's kind. Renames come children first, so that
+/// each `move` still finds its source when the patch is applied in order.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let (Some(rules), Some(schema), Some(spec)) = (
+        rules_for(subject.kind),
+        schema::spec_schema(subject.kind),
+        subject.object.get("spec"),
+    ) {
+        walk(
+            &rules,
+            schema,
+            spec,
+            &FieldPath::fields("spec"),
+            &mut Vec::new(),
+            &mut findings,
+        );
+    }
+    findings
+}
+
+fn walk(
+    rules: &KindRules,
+    schema: &Value,
+    value: &Value,
+    path: &FieldPath,
+    parents: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) {
+    match value {
+        Value::Array(items) => {
+            if let Some(item_schema) = schema::list_items(schema) {
+                for (i, item) in items.iter().enumerate() {
+                    walk(rules, item_schema, item, &path.index(i), parents, findings);
+                }
+            }
+        }
+        Value::Object(map) => {
+            if let Some(declared) = schema::declared_fields(schema) {
+                for (key, child) in map {
+                    walk_field(
+                        rules, schema, &declared, map, key, child, path, parents, findings,
+                    );
+                }
+            } else if let Some(value_schema) = schema::map_values(schema) {
+                for (key, child) in map {
+                    walk(
+                        rules,
+                        value_schema,
+                        child,
+                        &path.key(key),
+                        parents,
+                        findings,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_field(
+    rules: &KindRules,
+    schema: &Value,
+    declared: &[(&str, &Value)],
+    map: &Map<String, Value>,
+    key: &str,
+    child: &Value,
+    path: &FieldPath,
+    parents: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let key_path = path.field(key);
+    if let Some(child_schema) = schema::field_schema(schema, key) {
+        parents.push(key.to_string());
+        walk(rules, child_schema, child, &key_path, parents, findings);
+        parents.pop();
+        return;
+    }
+    let camel = camel_case(key);
+    let canonical = camel.as_deref().unwrap_or(key);
+    if (rules.converted)(parents, canonical) {
+        return;
+    }
+    if let Some(camel) = camel.as_deref()
+        && let Some(child_schema) = schema::field_schema(schema, camel)
+    {
+        parents.push(camel.to_string());
+        walk(rules, child_schema, child, &key_path, parents, findings);
+        parents.pop();
+        let both = map.contains_key(camel);
+        let camel_path = path.field(camel);
+        findings.push(Finding {
+            rule: rules.spelling,
+            severity: Severity::Error,
+            path: key_path.clone(),
+            message: if both {
+                format!("both `{key}` and `{camel}` are set; the API server keeps only `{camel}`: delete `{key}`")
+            } else {
+                format!("`{key}` is the proto spelling; current CRDs declare only `{camel}`, so the API server drops it: rename it to `{camel}`")
+            },
+            fix: (!both).then(|| Fix {
+                ops: vec![PatchOp::Move {
+                    from: key_path.clone(),
+                    path: camel_path.clone(),
+                }],
+                changes: vec![Change {
+                    path: key_path.clone(),
+                    description: format!("renamed to {camel_path}"),
+                }],
+                target_since: CAMEL_SINCE,
+            }),
+        });
+        return;
+    }
+    let suggestion = closest(key, declared.iter().map(|(k, _)| *k))
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    findings.push(Finding {
+        rule: rules.unknown,
+        severity: Severity::Error,
+        path: key_path,
+        message: format!(
+            "`{key}` is not a field of {path} in the Istio schema meshgate ships{suggestion}; \
+             the API server drops or rejects it"
+        ),
+        fix: None,
+    });
+}
+
+/// The declared name nearest to a typo, if it is close (edit distance at most 2).
+fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(&key.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Operation;
+    use serde_json::json;
+
+    #[test]
+    fn case_conversions() {
+        assert_eq!(
+            camel_case("per_try_timeout").as_deref(),
+            Some("perTryTimeout")
+        );
+        assert_eq!(
+            camel_case("consecutive_5xx_errors").as_deref(),
+            Some("consecutive5xxErrors")
+        );
+        assert_eq!(camel_case("hosts"), None);
+        assert_eq!(camel_case("_x"), None);
+        assert_eq!(snake_case("appendHeaders"), "append_headers");
+        assert_eq!(snake_case("consecutive5xxErrors"), "consecutive_5xx_errors");
+        assert_eq!(snake_case("mirrorPercent"), "mirror_percent");
+        assert_eq!(edit_distance("subest", "subset"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    fn findings(kind: ObjectKind, spec: Value) -> Vec<(String, String, bool)> {
+        let object = json!({"spec": spec});
+        evaluate(&Subject {
+            kind,
+            operation: Operation::Create,
+            object: &object,
+            old_object: None,
+            requested_version: None,
+        })
+        .into_iter()
+        .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.fix.is_some()))
+        .collect()
+    }
+
+    fn row(rule: &str, path: &str, fixable: bool) -> (String, String, bool) {
+        (rule.into(), path.into(), fixable)
+    }
+
+    #[test]
+    fn snake_case_keys_are_renamed_children_first() {
+        let got = findings(
+            ObjectKind::VirtualService,
+            json!({"hosts": ["a"], "http": [{"retries": {"per_try_timeout": "1s", "attempts": 2},
+                   "cors_policy": {"allow_credentials": true}, "route": [{"destination": {"host": "a"}}]}]}),
+        );
+        assert_eq!(
+            got,
+            [
+                row(
+                    "virtualservice-field-spelling",
+                    "spec.http[0].cors_policy.allow_credentials",
+                    true
+                ),
+                row(
+                    "virtualservice-field-spelling",
+                    "spec.http[0].cors_policy",
+                    true
+                ),
+                row(
+                    "virtualservice-field-spelling",
+                    "spec.http[0].retries.per_try_timeout",
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn both_spellings_and_unknown_keys_are_not_fixed() {
+        let got = findings(
+            ObjectKind::DestinationRule,
+            json!({"host": "a", "trafficPolicy": {"load_balancer": {}, "loadBalancer": {"simple": "RANDOM"}},
+                   "subsets": [{"name": "v1", "lables": {"v": "1"}}]}),
+        );
+        assert_eq!(
+            got,
+            [
+                row(
+                    "destinationrule-unknown-fields",
+                    "spec.subsets[0].lables",
+                    false
+                ),
+                row(
+                    "destinationrule-field-spelling",
+                    "spec.trafficPolicy.load_balancer",
+                    false
+                ),
+            ]
+        );
+        let object = json!({"spec": {"subsets": [{"name": "v1", "lables": {}}]}});
+        let finding = &evaluate(&Subject {
+            kind: ObjectKind::DestinationRule,
+            operation: Operation::Create,
+            object: &object,
+            old_object: None,
+            requested_version: None,
+        })[0];
+        assert!(
+            finding.message.contains("did you mean `labels`?"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn maps_and_declared_snake_keys_are_data_not_fields() {
+        // Header names and labels are map keys; `mirror_percent` is declared by the CRD itself.
+        let got = findings(
+            ObjectKind::VirtualService,
+            json!({"hosts": ["a"], "http": [{"headers": {"request": {"add": {"x_team": "a"}}},
+                   "match": [{"sourceLabels": {"app_name": "x"}}], "route": [{"destination": {"host": "a"}}]}]}),
+        );
+        assert_eq!(got, []);
+        let got = findings(
+            ObjectKind::ServiceEntry,
+            json!({"hosts": ["a.example"], "endpoints": [{"address": "1.1.1.1", "ports": {"http_alt": 8080}}],
+                   "work_load_selector": {}}),
+        );
+        assert_eq!(
+            got,
+            [row(
+                "serviceentry-unknown-fields",
+                "spec.work_load_selector",
+                false
+            )]
+        );
+    }
+}
