@@ -247,13 +247,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let signals = Signals::new()?;
-        let bound = server::bind(config).await?;
-        tracing::info!(
-            listen = %bound.webhook_addr()?,
-            admin = %bound.admin_addr()?,
-            "listening"
-        );
-        bound.serve(signals.first()).await
+        server::bind(config).await?.serve(signals.first()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -225,7 +225,7 @@ impl Engine {
                 Some(fix) => (
                     as_deny(),
                     Some(format!(
-                        "not fixed automatically: the fix needs Istio {} and minIstioVersion is {}",
+                        "not fixed: needs Istio {}, minIstioVersion is {}",
                         fix.target_since, self.policy.min_istio_version
                     )),
                 ),

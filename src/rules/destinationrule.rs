@@ -77,7 +77,7 @@ fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut 
             let field_path = balancer_path.field(simple_key);
             findings.push(finding(
                 field_path.clone(),
-                "LEAST_CONN is deprecated: write LEAST_REQUEST, the same algorithm (Istio 1.14 and later)".into(),
+                "deprecated: write LEAST_REQUEST, the same algorithm".into(),
                 Some(Fix {
                     ops: vec![super::PatchOp::Replace {
                         path: field_path.clone(),
@@ -134,8 +134,8 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
         });
         let message = match count {
             Some(n) if !disagree => format!(
-                "deprecated: write consecutiveGatewayErrors: {n} and consecutive5xxErrors: 0, which is \
-                 what Istio did with it (Istio 1.5 and later)"
+                "deprecated: write consecutiveGatewayErrors: {n} and consecutive5xxErrors: 0 \
+                 (what Istio did with it)"
             ),
             Some(_) => "deprecated, and both spellings are set to different values: keep one as consecutiveGatewayErrors".into(),
             None => format!("deprecated, and {value} is not a count: write consecutiveGatewayErrors by hand"),
@@ -177,10 +177,7 @@ fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut
         let message = if maglev {
             "deprecated, and this hash uses maglev, which has no ring size: delete it".to_string()
         } else {
-            format!(
-                "deprecated: write {} (Istio 1.16 and later)",
-                path.join(&target_rel)
-            )
+            format!("deprecated: write {} ", path.join(&target_rel))
         };
         findings.push(finding(field_path, message, fix));
     }

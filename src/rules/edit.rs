@@ -76,7 +76,7 @@ impl Editor {
         let mut node = &self.doc;
         while depth < segments.len() - 1 {
             match step(node, &segments[depth]) {
-                Some(child) if child.is_object() => {
+                Some(child) if child.is_object() || child.is_array() => {
                     node = child;
                     depth += 1;
                 }

@@ -199,9 +199,11 @@ fn walk_field(
             severity: Severity::Error,
             path: key_path.clone(),
             message: if both {
-                format!("both `{key}` and `{camel}` are set; the API server keeps only `{camel}`: delete `{key}`")
+                format!(
+                    "proto spelling next to `{camel}`, which the API server keeps: delete this one"
+                )
             } else {
-                format!("`{key}` is the proto spelling; current CRDs declare only `{camel}`, so the API server drops it: rename it to `{camel}`")
+                format!("proto spelling, dropped by current CRDs: rename to `{camel}`")
             },
             fix: (!both).then(|| Fix {
                 ops: vec![PatchOp::Move {
@@ -225,7 +227,7 @@ fn walk_field(
         severity: Severity::Error,
         path: key_path,
         message: format!(
-            "`{key}` is not a field of {path} in the Istio schema meshgate ships{suggestion}; \
+            "not in the Istio schema meshgate ships{suggestion}; \
              the API server drops or rejects it"
         ),
         fix: None,

@@ -134,6 +134,10 @@ pub struct Bound {
 pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
     let metrics = Arc::new(Metrics::default());
     let policy = load_policy(config.policy.as_ref(), config.mode)?;
+    // Parsed here so that no request pays for it.
+    if !crate::schema::load() {
+        bail!("the Istio schema shipped in this binary did not load");
+    }
     let credentials = match &config.tls {
         TlsSource::Files { cert, key } => load_tls_files(cert, key)?,
         TlsSource::DevelopmentSelfSigned => development_credentials()?,
@@ -180,16 +184,6 @@ pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
 }
 
 impl Bound {
-    /// The webhook listener's address (useful with port 0).
-    pub fn webhook_addr(&self) -> std::io::Result<SocketAddr> {
-        self.webhook.local_addr()
-    }
-
-    /// The admin listener's address.
-    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
-        self.admin.local_addr()
-    }
-
     /// Serves until `shutdown` resolves, then drains as INTERFACE.md describes and returns.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let Bound {
@@ -201,6 +195,8 @@ impl Bound {
             engine,
             metrics,
         } = self;
+        let webhook_addr = webhook.local_addr().context("--listen")?;
+        let admin_addr = admin.local_addr().context("--admin-listen")?;
         let ready = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -239,7 +235,7 @@ impl Bound {
         ));
 
         ready.store(true, Ordering::SeqCst);
-        tracing::info!("ready");
+        tracing::info!(listen = %webhook_addr, admin = %admin_addr, "listening");
 
         shutdown.await;
         ready.store(false, Ordering::SeqCst);

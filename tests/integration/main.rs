@@ -7,5 +7,6 @@
 mod support;
 
 mod cli;
+mod legacy;
 mod router;
 mod serve;

@@ -37,9 +37,10 @@ pub fn run(args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
         .spawn()
         .expect("spawn meshgate");
     let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.unwrap_or_default())
-        .expect("write stdin");
+    // A command that fails before reading its input closes the pipe: that is its answer.
+    if let Err(e) = input.write_all(stdin.unwrap_or_default()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     drop(input);
     child.wait_with_output().expect("meshgate output")
 }
@@ -534,4 +535,92 @@ pub fn uid() -> String {
         "00000000-0000-4000-8000-{:012}",
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// The documents of a YAML fixture file (empty documents dropped).
+pub fn yaml_documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fixture folder's path.
+pub fn fixtures(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder)
+}
+
+/// An AdmissionReview carrying `object` as the API server sends it. `kind_version` is the version
+/// the webhook receives (the object is converted to it), `request_version` what the user sent:
+/// equal when the webhook rules list every version, `v1` vs `v1alpha3` after a
+/// matchPolicy=Equivalent conversion.
+pub fn review_of(
+    object: &Value,
+    old: Option<&Value>,
+    kind_version: &str,
+    request_version: &str,
+) -> Value {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let plural = format!("{}s", kind.to_lowercase());
+    let mut converted = object.clone();
+    converted["apiVersion"] = json!(if group.is_empty() {
+        kind_version.to_string()
+    } else {
+        format!("{group}/{kind_version}")
+    });
+    let old_converted = old.map(|o| {
+        let mut o = o.clone();
+        o["apiVersion"] = converted["apiVersion"].clone();
+        o
+    });
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid(),
+            "kind": {"group": group, "version": kind_version, "kind": kind},
+            "resource": {"group": group, "version": kind_version, "resource": plural},
+            "requestKind": {"group": group, "version": request_version, "kind": kind},
+            "requestResource": {"group": group, "version": request_version, "resource": plural},
+            "name": object["metadata"]["name"],
+            "namespace": object["metadata"]["namespace"].as_str().unwrap_or("default"),
+            "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+            "userInfo": {"username": "admin", "groups": ["system:masters", "system:authenticated"]},
+            "object": converted,
+            "oldObject": old_converted,
+            "dryRun": false,
+            "options": {"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1"},
+        }
+    })
+}
+
+/// A policy from the lines after the header.
+pub fn policy(body: &str) -> meshgate::policy::Policy {
+    format!("apiVersion: meshgate.io/v1alpha1\nkind: Policy\n{body}")
+        .parse()
+        .expect("policy")
+}
+
+/// The answer of the in-process review path (what `serve` and `review` both call).
+pub fn answer(
+    policy: &meshgate::policy::Policy,
+    webhook: meshgate::engine::Webhook,
+    review: &Value,
+) -> Value {
+    let engine = meshgate::engine::Engine::new(policy.clone());
+    let body = serde_json::to_vec(review).unwrap();
+    let answer = meshgate::admission::review(&engine, webhook, &body).expect("a valid review");
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+/// The warnings of an answer (none when the field is absent).
+pub fn warnings_of(answer: &Value) -> Vec<String> {
+    answer["response"]["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str().map(str::to_string))
+        .collect()
 }

@@ -213,7 +213,8 @@ fn legacy_http_route(route: &Map<String, Value>, path: &FieldPath, findings: &mu
                 });
                 findings.push(legacy_finding(
                     field_path,
-                    "removed in Istio 1.5 (every route upgrades websockets since Istio 1.0): delete it".into(),
+                    "removed in Istio 1.5 (every route upgrades websockets since 1.0): delete it"
+                        .into(),
                     fix,
                 ));
             }
@@ -246,15 +247,15 @@ fn legacy_http_route(route: &Map<String, Value>, path: &FieldPath, findings: &mu
                 };
                 let message = match problems.iter().find(|p| p.at == occurrence.rel) {
                     Some(problem) => format!(
-                        "removed in Istio 1.5 and dropped by current CRDs; {}",
+                        "removed in Istio 1.5, dropped by current CRDs; {}",
                         problem.text
                     ),
                     None if !problems.is_empty() => format!(
-                        "removed in Istio 1.5 and dropped by current CRDs; {verb} under {target_path} \
+                        "removed in Istio 1.5: {verb} under {target_path} \
                          (not fixed automatically: another header of this route needs a hand merge)"
                     ),
                     None => format!(
-                        "removed in Istio 1.5 and dropped by current CRDs: {verb} under {target_path}"
+                        "removed in Istio 1.5, dropped by current CRDs: {verb} under {target_path}"
                     ),
                 };
                 findings.push(legacy_finding(field_path, message, fix));
@@ -288,10 +289,10 @@ fn legacy_http_route(route: &Map<String, Value>, path: &FieldPath, findings: &mu
                 };
                 let message = match conversion {
                     Err(reason) => {
-                        format!("removed in Istio 1.5 and dropped by current CRDs; {reason}")
+                        format!("removed in Istio 1.5, dropped by current CRDs; {reason}")
                     }
                     Ok(_) => format!(
-                        "removed in Istio 1.5 and dropped by current CRDs, so the fault stops firing: \
+                        "removed in Istio 1.5, dropped by current CRDs, so the fault stops firing: \
                          write {target_path}: {}",
                         float_text(value.as_f64().unwrap_or_default())
                     ),
@@ -470,8 +471,8 @@ fn port_names(spec: &Map<String, Value>, spec_path: &FieldPath, findings: &mut V
             findings.push(legacy_finding(
                 path.field(port_key).field("name"),
                 format!(
-                    "port names were removed in Istio 1.5 and current CRDs drop them: set port.number \
-                     to the number of the service's port {shown}"
+                    "removed in Istio 1.5, dropped by current CRDs: set port.number \
+                     to the number of port {shown}"
                 ),
                 None,
             ));
@@ -636,7 +637,7 @@ fn mirror_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut V
             (Err(reason), _) => format!("deprecated; {reason}"),
             (_, true) => "deprecated, and both spellings are set to different values: keep one as mirrorPercentage.value".into(),
             (Ok(_), false) => match value.as_f64() {
-                Some(n) => format!("deprecated: write {target_path}: {} (read by Istio 1.5 and later)", float_text(n)),
+                Some(n) => format!("deprecated: write {target_path}: {}", float_text(n)),
                 None => "deprecated: delete it (unset mirrors 100 %)".into(),
             },
         };
@@ -681,7 +682,7 @@ fn allow_origin(route: &Map<String, Value>, path: &FieldPath, findings: &mut Vec
         });
         let message = if origins.is_some() {
             format!(
-                "deprecated: write {} with one {{exact: ORIGIN}} per origin (read by Istio 1.5 and later)",
+                "deprecated: write {}: [{{exact: ORIGIN}}, ...]",
                 cors_path.field("allowOrigins")
             )
         } else {
