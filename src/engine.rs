@@ -40,10 +40,8 @@ pub struct Requester<'a> {
 /// One object to judge, with what the request says about it.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
-    /// The rules' view: kind, operation, object, old object, requested version.
+    /// The rules' view: kind, operation, object, old object, requested version, namespace.
     pub subject: Subject<'a>,
-    /// `request.namespace`: the namespace of a namespaced object.
-    pub namespace: Option<&'a str>,
     /// The user or controller making the change.
     pub requester: Requester<'a>,
 }
@@ -147,13 +145,7 @@ impl Engine {
                 .object
                 .pointer("/metadata/name")
                 .and_then(Value::as_str),
-            _ => request.namespace.or_else(|| {
-                request
-                    .subject
-                    .object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-            }),
+            _ => request.subject.object_namespace(),
         };
         namespace.is_some_and(|ns| policy.exempt_namespaces.contains(ns))
             || policy.exempt_users.contains(request.requester.username)
@@ -340,8 +332,8 @@ mod tests {
                 object,
                 old_object: old,
                 requested_version: Some("v1"),
+                namespace: None,
             },
-            namespace: None,
             requester: Requester {
                 username: user,
                 groups: &[],

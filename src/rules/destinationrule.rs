@@ -196,6 +196,7 @@ mod tests {
             object: &object,
             old_object: None,
             requested_version: Some("v1"),
+            namespace: None,
         })
     }
 

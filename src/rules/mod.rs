@@ -5,9 +5,12 @@
 pub mod api_version;
 pub mod destinationrule;
 pub mod edit;
+pub mod export_to;
+pub mod names;
 pub mod namespace;
 pub mod patch;
 pub mod path;
+pub mod serviceentry;
 pub mod spelling;
 pub mod virtualservice;
 
@@ -281,6 +284,19 @@ pub struct Subject<'a> {
     pub old_object: Option<&'a Value>,
     /// The API version the user wrote (`request.requestKind.version` or the manifest's).
     pub requested_version: Option<&'a str>,
+    /// The namespace of the request (`request.namespace`); `metadata.namespace` when absent.
+    pub namespace: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    /// The object's namespace, from the request or from `metadata.namespace`.
+    pub fn object_namespace(&self) -> Option<&'a str> {
+        self.namespace.filter(|ns| !ns.is_empty()).or_else(|| {
+            self.object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+        })
+    }
 }
 
 /// One change a fix makes, reported to the user by `/mutate` as a warning.
@@ -318,6 +334,24 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+impl Finding {
+    /// A finding without a fix.
+    pub fn new(
+        rule: Rule,
+        severity: Severity,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule,
+            severity,
+            path,
+            message: message.into(),
+            fix: None,
+        }
+    }
+}
+
 /// Runs every rule for the subject's kind. The webhook and the CLI both call this.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     if !subject.object.is_object() {
@@ -326,9 +360,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let mut findings = match subject.kind {
         ObjectKind::Namespace => return namespace::evaluate(subject),
         ObjectKind::VirtualService => virtualservice::evaluate(subject),
-        ObjectKind::ServiceEntry => api_version::evaluate(subject, Rule::ServiceEntryApiVersion)
-            .into_iter()
-            .collect(),
+        ObjectKind::ServiceEntry => serviceentry::evaluate(subject),
         ObjectKind::DestinationRule => destinationrule::evaluate(subject),
     };
     // Renames last: the other fixes name keys as received, and a `move` of a container carries

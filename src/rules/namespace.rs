@@ -21,9 +21,9 @@ const LABELS_SINCE: IstioVersion = IstioVersion::new(1, 0);
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let labels = labels_of(subject.object);
     let mut findings = Vec::new();
-    if let Some(finding) = injection_conflict(subject, labels) {
-        findings.push(finding);
-    }
+    findings.extend(injection_conflict(subject, labels));
+    findings.extend(shadowed_revision(subject, labels));
+    findings.extend(label_value(labels));
     findings
 }
 
@@ -100,6 +100,38 @@ fn injection_conflict(
     })
 }
 
+/// `istio-injection` other than `enabled` next to `istio.io/rev`: the revision label does nothing.
+fn shadowed_revision(
+    subject: &Subject<'_>,
+    labels: Option<&Map<String, Value>>,
+) -> Option<Finding> {
+    let injection = label(labels, INJECTION).filter(|value| *value != "enabled")?;
+    let revision = label(labels, REVISION)?;
+    let name = namespace_name(subject.object);
+    Some(Finding {
+        rule: Rule::NamespaceInjectionShadowedRevision,
+        severity: Severity::Warning,
+        path: label_path(REVISION),
+        message: format!(
+            "istio-injection={injection} overrides istio.io/rev={revision}, so the revision label has no \
+             effect: to inject, kubectl label namespace {name} istio-injection-"
+        ),
+        fix: keep_intended_label(subject, labels, &[INJECTION, REVISION]),
+    })
+}
+
+/// `istio-injection` with a value Istio does not read.
+fn label_value(labels: Option<&Map<String, Value>>) -> Option<Finding> {
+    let value =
+        label(labels, INJECTION).filter(|value| !matches!(*value, "enabled" | "disabled"))?;
+    Some(Finding::new(
+        Rule::NamespaceInjectionLabelValue,
+        Severity::Warning,
+        label_path(INJECTION),
+        format!("Istio ignores istio-injection={value}: write enabled or disabled"),
+    ))
+}
+
 /// On UPDATE, the one label among `keys` that this request added or changed is the user's
 /// intent: remove the others. On CREATE, or when the request changed none or several of them,
 /// intent is unknown and there is no fix.
@@ -132,7 +164,7 @@ fn keep_intended_label(
         fix.changes.push(Change {
             path,
             description: format!(
-                "removed; this request set {keep}={kept_value}, which now selects the injector alone"
+                "removed; this request set {keep}={kept_value}, which now decides injection"
             ),
         });
     }
@@ -157,6 +189,7 @@ mod tests {
             object,
             old_object: old,
             requested_version: Some("v1"),
+            namespace: None,
         })
     }
 

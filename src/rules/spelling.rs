@@ -291,6 +291,7 @@ mod tests {
             object: &object,
             old_object: None,
             requested_version: None,
+            namespace: None,
         })
         .into_iter()
         .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.fix.is_some()))
@@ -359,6 +360,7 @@ mod tests {
             object: &object,
             old_object: None,
             requested_version: None,
+            namespace: None,
         })[0];
         assert!(
             finding.message.contains("did you mean `labels`?"),

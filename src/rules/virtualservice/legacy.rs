@@ -90,7 +90,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
             source_subnets(route, &spec_path.field(key).index(i), &mut findings);
         }
     }
-    port_names(spec, &spec_path, &mut findings);
+    port_names(spec, &mut findings);
     if let Some((key, Value::Array(routes))) = lookup(spec, "http") {
         for (i, route) in routes.iter().enumerate() {
             if let Value::Object(route) = route {
@@ -456,13 +456,12 @@ fn source_subnets(route: &Value, path: &FieldPath, findings: &mut Vec<Finding>) 
 }
 
 /// `destination.port.name`: needs the service's port table, so it is reported, never fixed.
-fn port_names(spec: &Map<String, Value>, spec_path: &FieldPath, findings: &mut Vec<Finding>) {
-    let mut check = |destination: &Value, path: FieldPath| {
-        let Some(destination) = destination.as_object() else {
-            return;
-        };
-        let Some((port_key, Value::Object(port))) = lookup(destination, "port") else {
-            return;
+fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    for (path, destination, _) in super::destinations(spec) {
+        let Some((port_key, Value::Object(port))) =
+            destination.as_object().and_then(|d| lookup(d, "port"))
+        else {
+            continue;
         };
         if let Some(name) = port.get("name") {
             let shown = name
@@ -470,47 +469,9 @@ fn port_names(spec: &Map<String, Value>, spec_path: &FieldPath, findings: &mut V
                 .map_or_else(|| name.to_string(), |s| format!("\"{s}\""));
             findings.push(legacy_finding(
                 path.field(port_key).field("name"),
-                format!(
-                    "removed in Istio 1.5, dropped by current CRDs: set port.number \
-                     to the number of port {shown}"
-                ),
+                format!("removed in Istio 1.5, dropped by current CRDs: set port.number to the number of port {shown}"),
                 None,
             ));
-        }
-    };
-    for section in ["http", "tcp", "tls"] {
-        let Some((key, Value::Array(routes))) = lookup(spec, section) else {
-            continue;
-        };
-        for (i, route) in routes.iter().enumerate() {
-            let Some(route) = route.as_object() else {
-                continue;
-            };
-            let route_path = spec_path.field(key).index(i);
-            if let Some((route_key, Value::Array(destinations))) = lookup(route, "route") {
-                for (j, destination) in destinations.iter().enumerate() {
-                    if let Some((dest_key, dest)) = destination
-                        .as_object()
-                        .and_then(|d| lookup(d, "destination"))
-                    {
-                        check(dest, route_path.field(route_key).index(j).field(dest_key));
-                    }
-                }
-            }
-            if section == "http" {
-                if let Some((mirror_key, mirror)) = lookup(route, "mirror") {
-                    check(mirror, route_path.field(mirror_key));
-                }
-                if let Some((mirrors_key, Value::Array(mirrors))) = lookup(route, "mirrors") {
-                    for (k, mirror) in mirrors.iter().enumerate() {
-                        if let Some((dest_key, dest)) =
-                            mirror.as_object().and_then(|m| lookup(m, "destination"))
-                        {
-                            check(dest, route_path.field(mirrors_key).index(k).field(dest_key));
-                        }
-                    }
-                }
-            }
         }
     }
 }
@@ -707,6 +668,7 @@ mod tests {
             object: &object,
             old_object: None,
             requested_version: Some("v1alpha3"),
+            namespace: None,
         })
     }
 
@@ -953,6 +915,7 @@ mod tests {
             object: &object,
             old_object: None,
             requested_version: None,
+            namespace: None,
         });
         assert_eq!(
             summary(&findings),

@@ -1,0 +1,450 @@
+//! ServiceEntry rules (`networking.istio.io` v1, v1beta1, v1alpha3), following Istio's
+//! `validateServiceEntry` and analyzer IST0134, plus the retired `.global` multicluster pattern.
+//! Protocol names match case-insensitively, as in Istio.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use super::names::{
+    check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
+};
+use super::spelling::lookup;
+use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to};
+
+/// Protocols Istio understands, upper-cased.
+const PROTOCOLS: [&str; 12] = [
+    "HTTP",
+    "HTTPS",
+    "HTTP2",
+    "HTTP_PROXY",
+    "GRPC",
+    "GRPC-WEB",
+    "TLS",
+    "TCP",
+    "UDP",
+    "MONGO",
+    "REDIS",
+    "MYSQL",
+];
+/// Protocols whose traffic names its host (so several hosts can share a port).
+const HOST_AWARE: [&str; 7] = [
+    "HTTP",
+    "HTTP2",
+    "HTTP_PROXY",
+    "GRPC",
+    "GRPC-WEB",
+    "HTTPS",
+    "TLS",
+];
+/// The gateway port of the `.global` multicluster pattern.
+const GLOBAL_GATEWAY_PORT: u64 = 15443;
+
+/// Runs the ServiceEntry rules.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let empty = Map::new();
+    let spec = subject
+        .object
+        .get("spec")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let entry = Entry::read(spec);
+    let mut findings = Vec::new();
+    hosts(&entry, &mut findings);
+    addresses(&entry, &mut findings);
+    ports(&entry, &mut findings);
+    resolution(spec, &entry, &mut findings);
+    addresses_required(subject.object, &entry, &mut findings);
+    findings.extend(export_to::evaluate(
+        subject,
+        spec,
+        Rule::ServiceEntryExportTo,
+        true,
+    ));
+    global_multicluster(&entry, &mut findings);
+    findings.extend(api_version::evaluate(subject, Rule::ServiceEntryApiVersion));
+    findings
+}
+
+/// One `spec.ports[]` entry.
+struct Port<'a> {
+    path: FieldPath,
+    number: Option<i64>,
+    name: Option<&'a str>,
+    /// Upper-cased; `None` when unset or empty.
+    protocol: Option<String>,
+    target_port: Option<i64>,
+}
+
+/// The fields the rules read, with their paths.
+struct Entry<'a> {
+    hosts: Vec<(FieldPath, &'a str)>,
+    addresses: Vec<(FieldPath, &'a str)>,
+    ports: Vec<Port<'a>>,
+    endpoints: Vec<(FieldPath, &'a Map<String, Value>)>,
+    resolution: &'a str,
+}
+
+fn string_list<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a str)> {
+    match lookup(spec, name) {
+        Some((key, Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((FieldPath::fields("spec").field(key).index(i), v.as_str()?)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn object_list<'a>(
+    spec: &'a Map<String, Value>,
+    name: &str,
+) -> Vec<(FieldPath, &'a Map<String, Value>)> {
+    match lookup(spec, name) {
+        Some((key, Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                Some((
+                    FieldPath::fields("spec").field(key).index(i),
+                    v.as_object()?,
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl<'a> Entry<'a> {
+    fn read(spec: &'a Map<String, Value>) -> Self {
+        let ports = object_list(spec, "ports")
+            .into_iter()
+            .map(|(path, port)| Port {
+                path,
+                number: port.get("number").and_then(Value::as_i64),
+                name: port.get("name").and_then(Value::as_str),
+                protocol: port
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_ascii_uppercase),
+                target_port: lookup(port, "targetPort").and_then(|(_, v)| v.as_i64()),
+            })
+            .collect();
+        Entry {
+            hosts: string_list(spec, "hosts"),
+            addresses: string_list(spec, "addresses"),
+            ports,
+            endpoints: object_list(spec, "endpoints"),
+            resolution: spec
+                .get("resolution")
+                .and_then(Value::as_str)
+                .unwrap_or("NONE"),
+        }
+    }
+}
+
+fn error(rule: Rule, path: FieldPath, message: impl Into<String>) -> Finding {
+    Finding::new(rule, Severity::Error, path, message)
+}
+
+fn hosts(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    let rule = Rule::ServiceEntryHosts;
+    if entry.hosts.is_empty() {
+        findings.push(error(
+            rule,
+            FieldPath::fields("spec.hosts"),
+            "a ServiceEntry needs at least one host",
+        ));
+    }
+    for (path, host) in &entry.hosts {
+        if *host == "*" {
+            findings.push(error(
+                rule,
+                path.clone(),
+                "`*` is not allowed in a ServiceEntry: name the hosts",
+            ));
+        } else if is_partial_wildcard(host) {
+            findings.push(Finding::new(
+                rule,
+                Severity::Warning,
+                path.clone(),
+                format!("partial wildcard `{host}`: only a whole leading label `*.` is a wildcard; write *.domain"),
+            ));
+        } else if let Err(reason) = check_wildcard_domain(host) {
+            findings.push(error(
+                rule,
+                path.clone(),
+                format!("{reason}: write a DNS name or *.domain"),
+            ));
+        }
+    }
+}
+
+fn addresses(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    let rule = Rule::ServiceEntryAddresses;
+    for (path, address) in &entry.addresses {
+        match parse_ip_or_cidr(address) {
+            None => findings.push(error(
+                rule,
+                path.clone(),
+                format!("`{address}` is not an IP address or CIDR block"),
+            )),
+            Some((_, Some(_))) if !matches!(entry.resolution, "NONE" | "STATIC") => {
+                findings.push(error(
+                    rule,
+                    path.clone(),
+                    format!(
+                        "CIDR `{address}` needs resolution NONE or STATIC, not {}",
+                        entry.resolution
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn ports(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    let rule = Rule::ServiceEntryPorts;
+    let mut numbers: HashMap<i64, &FieldPath> = HashMap::new();
+    let mut names: HashMap<&str, &FieldPath> = HashMap::new();
+    for port in &entry.ports {
+        if let Some(number) = port.number {
+            if !(1..=65535).contains(&number) {
+                findings.push(error(
+                    rule,
+                    port.path.field("number"),
+                    format!("port {number} is outside 1-65535"),
+                ));
+            }
+            if let Some(first) = numbers.insert(number, &port.path) {
+                findings.push(error(
+                    rule,
+                    port.path.field("number"),
+                    format!("port {number} is already defined by {first}"),
+                ));
+            }
+        }
+        if let Some(name) = port.name {
+            if !is_dns1123_label(name) {
+                findings.push(error(
+                    rule,
+                    port.path.field("name"),
+                    format!("port name `{name}` is not a DNS-1123 label (lowercase letters, digits, '-')"),
+                ));
+            }
+            if let Some(first) = names.insert(name, &port.path) {
+                findings.push(error(
+                    rule,
+                    port.path.field("name"),
+                    format!("port name `{name}` is already used by {first}"),
+                ));
+            }
+        }
+        if let Some(target) = port.target_port
+            && target != 0
+            && !(1..=65535).contains(&target)
+        {
+            findings.push(error(
+                rule,
+                port.path.field("targetPort"),
+                format!("targetPort {target} is outside 1-65535"),
+            ));
+        }
+        if let Some(protocol) = &port.protocol
+            && !PROTOCOLS.contains(&protocol.as_str())
+        {
+            findings.push(error(
+                rule,
+                port.path.field("protocol"),
+                format!("unknown protocol `{protocol}`: use HTTP, HTTPS, HTTP2, GRPC, TLS, TCP, UDP, MONGO, REDIS or MYSQL"),
+            ));
+        }
+    }
+}
+
+fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    let rule = Rule::ServiceEntryResolution;
+    let endpoints_path = FieldPath::fields("spec.endpoints");
+    match entry.resolution {
+        "NONE" if !entry.endpoints.is_empty() => findings.push(error(
+            rule,
+            endpoints_path.clone(),
+            "resolution NONE takes no endpoints: set STATIC or DNS, or remove the endpoints",
+        )),
+        "DNS" | "DNS_ROUND_ROBIN" => {
+            if entry.endpoints.is_empty() {
+                for (path, host) in entry.hosts.iter().filter(|(_, h)| h.starts_with('*')) {
+                    findings.push(error(
+                        rule,
+                        path.clone(),
+                        format!(
+                            "resolution {} without endpoints resolves the host itself, and `{host}` is a wildcard: \
+                             add endpoints or use resolution NONE",
+                            entry.resolution
+                        ),
+                    ));
+                }
+            }
+            if entry.resolution == "DNS_ROUND_ROBIN" && entry.endpoints.len() > 1 {
+                findings.push(error(
+                    rule,
+                    endpoints_path.clone(),
+                    "resolution DNS_ROUND_ROBIN takes at most one endpoint: use DNS for several",
+                ));
+            }
+        }
+        "STATIC" => {
+            for (path, endpoint) in &entry.endpoints {
+                if let Some(address) = endpoint.get("address").and_then(Value::as_str)
+                    && !is_ip(address)
+                    && !address.starts_with("unix://")
+                {
+                    findings.push(error(
+                        rule,
+                        path.field("address"),
+                        format!("resolution STATIC needs IP (or unix://) endpoint addresses, not `{address}`: use DNS for names"),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    let declared: Vec<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
+    for (path, endpoint) in &entry.endpoints {
+        if let Some(Value::Object(ports)) = endpoint.get("ports") {
+            for name in ports
+                .keys()
+                .filter(|name| !declared.contains(&name.as_str()))
+            {
+                findings.push(error(
+                    rule,
+                    path.field("ports").key(name),
+                    format!("port name `{name}` is not declared in spec.ports"),
+                ));
+            }
+        }
+    }
+    if let Some((key, selector)) = lookup(spec, "workloadSelector") {
+        let selector_path = FieldPath::fields("spec").field(key);
+        if !entry.endpoints.is_empty() {
+            findings.push(error(
+                rule,
+                selector_path.clone(),
+                "workloadSelector and endpoints cannot be combined: keep one",
+            ));
+        }
+        if let Some(Value::Object(labels)) = selector.get("labels") {
+            for (label, value) in labels {
+                if label.contains('*') || value.as_str().is_some_and(|v| v.contains('*')) {
+                    findings.push(error(
+                        rule,
+                        selector_path.field("labels").key(label),
+                        "workloadSelector labels match exactly: `*` is not a wildcard here",
+                    ));
+                }
+            }
+        }
+    }
+    if entry.resolution != "NONE" && entry.hosts.len() > 1 {
+        let blind = entry.ports.iter().find(|p| {
+            p.protocol
+                .as_deref()
+                .is_none_or(|protocol| !HOST_AWARE.contains(&protocol))
+        });
+        if let Some(port) = blind {
+            findings.push(error(
+                rule,
+                FieldPath::fields("spec.hosts"),
+                format!(
+                    "several hosts with resolution {} need HTTP or TLS ports to tell them apart, and {} is {}: \
+                     split the entry per host",
+                    entry.resolution,
+                    port.path,
+                    port.protocol.as_deref().unwrap_or("TCP (no protocol)")
+                ),
+            ));
+        }
+    }
+}
+
+/// IST0134: a TCP or unset-protocol port needs an address to be routed, unless Istio allocated
+/// one (`status.addresses`, written by DNS auto-allocation).
+fn addresses_required(object: &Value, entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    if !entry.addresses.is_empty() {
+        return;
+    }
+    let allocated = object
+        .pointer("/status/addresses")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if allocated {
+        return;
+    }
+    if let Some(port) = entry.ports.iter().find(|p| {
+        p.protocol
+            .as_deref()
+            .is_none_or(|protocol| protocol == "TCP")
+    }) {
+        findings.push(Finding::new(
+            Rule::ServiceEntryAddressesRequired,
+            Severity::Warning,
+            FieldPath::fields("spec.addresses"),
+            format!(
+                "{} is TCP (or has no protocol) and the entry has no addresses: add a VIP under spec.addresses \
+                 (fine without one when DNS auto-allocation is on)",
+                port.path
+            ),
+        ));
+    }
+}
+
+/// Whether an address (or CIDR) lies in the class E range 240.0.0.0/4.
+fn in_class_e(address: &str) -> bool {
+    match parse_ip_or_cidr(address) {
+        Some((IpAddr::V4(ip), bits)) => ip.octets()[0] >= 240 && bits.is_none_or(|b| b >= 4),
+        _ => false,
+    }
+}
+
+fn global_multicluster(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
+    let rule = Rule::ServiceEntryGlobalMulticluster;
+    let global_hosts: Vec<_> = entry
+        .hosts
+        .iter()
+        .filter(|(_, h)| h.ends_with(".global"))
+        .collect();
+    if global_hosts.is_empty() {
+        return;
+    }
+    let warn =
+        |path: FieldPath, message: String| Finding::new(rule, Severity::Warning, path, message);
+    for (path, host) in global_hosts {
+        findings.push(warn(
+            path.clone(),
+            format!("`{host}`: .global hosts belong to the retired replicated-control-plane multicluster setup; use multi-primary or primary-remote"),
+        ));
+    }
+    for (path, address) in &entry.addresses {
+        if !in_class_e(address) {
+            findings.push(warn(
+                path.clone(),
+                format!("`{address}` is outside 240.0.0.0/4, the class E range .global entries take their addresses from"),
+            ));
+        }
+    }
+    for (path, endpoint) in &entry.endpoints {
+        if let Some(Value::Object(ports)) = endpoint.get("ports") {
+            for (name, number) in ports {
+                if number.as_u64() != Some(GLOBAL_GATEWAY_PORT) {
+                    findings.push(warn(
+                        path.field("ports").key(name),
+                        format!("endpoint port {number} is not 15443, the gateway port .global traffic goes through"),
+                    ));
+                }
+            }
+        }
+    }
+}

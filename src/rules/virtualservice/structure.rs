@@ -1,0 +1,459 @@
+//! The structural VirtualService rules of RULES.md, following Istio's own validation
+//! (`validateVirtualService` and friends): hosts, routes, destinations, weights, fault injection,
+//! mirroring, gateway references, `exportTo`, and the `external-mesh` (Cloud Run) pattern.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::{destinations, route_lists, section};
+use crate::rules::names::{
+    check_fqdn, check_wildcard_domain, hosts_overlap, is_dns1123_label, is_ip, service_namespace,
+};
+use crate::rules::spelling::lookup;
+use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to};
+
+/// The gateway name of in-mesh sidecars.
+const MESH: &str = "mesh";
+/// The gateway name of mesh-external clients such as Cloud Run services.
+const EXTERNAL_MESH: &str = "external-mesh";
+
+/// Runs the structural rules.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let empty = Map::new();
+    let spec = subject
+        .object
+        .get("spec")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let mut findings = Vec::new();
+    let gateways = strings(spec, "gateways");
+    hosts(spec, &gateways, &mut findings);
+    routes(spec, &mut findings);
+    destination_fields(spec, &mut findings);
+    weights(spec, &mut findings);
+    faults(spec, &mut findings);
+    mirrors(spec, &mut findings);
+    gateway_names(&gateways, &mut findings);
+    findings.extend(export_to::evaluate(
+        subject,
+        spec,
+        Rule::VirtualServiceExportTo,
+        false,
+    ));
+    external_mesh(subject, spec, &gateways, &mut findings);
+    findings
+}
+
+/// The string entries of a list field with their paths.
+fn strings<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a str)> {
+    match lookup(spec, name) {
+        Some((key, Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                Some((
+                    FieldPath::fields("spec").field(key).index(i),
+                    item.as_str()?,
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn non_empty(spec: &Map<String, Value>, name: &str) -> Option<FieldPath> {
+    match lookup(spec, name) {
+        Some((key, Value::Array(items))) if !items.is_empty() => {
+            Some(FieldPath::fields("spec").field(key))
+        }
+        _ => None,
+    }
+}
+
+fn error(rule: Rule, path: FieldPath, message: impl Into<String>) -> Finding {
+    Finding::new(rule, Severity::Error, path, message)
+}
+
+fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceHosts;
+    let hosts = strings(spec, "hosts");
+    if hosts.is_empty() {
+        // A delegate, attached by another VirtualService's `delegate`.
+        for (name, what) in [
+            ("gateways", "gateways"),
+            ("tls", "tls routes"),
+            ("tcp", "tcp routes"),
+        ] {
+            if let Some(path) = non_empty(spec, name) {
+                findings.push(error(
+                    rule,
+                    path,
+                    format!("a VirtualService without hosts is a delegate and cannot have {what}: add hosts or remove them"),
+                ));
+            }
+        }
+        return;
+    }
+    let applies_to_mesh = gateways.is_empty() || gateways.iter().any(|(_, g)| *g == MESH);
+    let mut all_valid = true;
+    for (path, host) in &hosts {
+        if let Err(reason) = check_wildcard_domain(host) {
+            if !is_ip(host) {
+                findings.push(error(
+                    rule,
+                    path.clone(),
+                    format!("{reason}: write a DNS name, *.domain or an IP"),
+                ));
+                all_valid = false;
+            }
+        } else if *host == "*" && applies_to_mesh {
+            findings.push(error(
+                rule,
+                path.clone(),
+                "`*` is not allowed on a VirtualService bound to the mesh gateway: name the hosts",
+            ));
+            all_valid = false;
+        }
+    }
+    if all_valid {
+        for (j, (path, host)) in hosts.iter().enumerate() {
+            if let Some((earlier_path, earlier)) =
+                hosts[..j].iter().find(|(_, h)| hosts_overlap(h, host))
+            {
+                findings.push(error(
+                    rule,
+                    path.clone(),
+                    format!("`{host}` overlaps `{earlier}` ({earlier_path}): keep one of them"),
+                ));
+            }
+        }
+    }
+}
+
+fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceRoutes;
+    if ["http", "tcp", "tls"]
+        .iter()
+        .all(|name| non_empty(spec, name).is_none())
+    {
+        findings.push(error(
+            rule,
+            FieldPath::fields("spec.http"),
+            "a VirtualService needs http, tcp or tls routes",
+        ));
+    }
+    for (path, route) in section(spec, "http") {
+        let has = |name: &str| lookup(route, name).is_some_and(|(_, v)| !v.is_null());
+        let has_route =
+            matches!(lookup(route, "route"), Some((_, Value::Array(list))) if !list.is_empty());
+        if !has_route && !has("redirect") && !has("directResponse") && !has("delegate") {
+            findings.push(error(
+                rule,
+                path.clone(),
+                "an HTTP route needs route, redirect, directResponse or delegate",
+            ));
+        }
+        if has_route && has("redirect") {
+            findings.push(error(
+                rule,
+                path.field("redirect"),
+                "route and redirect cannot be combined: keep one",
+            ));
+        }
+        if has("mirror") && has("mirrors") {
+            findings.push(error(
+                rule,
+                path.field("mirrors"),
+                "mirror and mirrors cannot be combined: move mirror into mirrors",
+            ));
+        }
+    }
+}
+
+fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceDestinations;
+    for (list_path, list) in route_lists(spec) {
+        for (j, entry) in list.iter().enumerate() {
+            if entry
+                .as_object()
+                .is_some_and(|e| lookup(e, "destination").is_none())
+            {
+                findings.push(error(
+                    rule,
+                    list_path.index(j).field("destination"),
+                    "destination is required: name the host to route to",
+                ));
+            }
+        }
+    }
+    for (path, destination, _) in destinations(spec) {
+        let Some(destination) = destination.as_object() else {
+            continue;
+        };
+        match lookup(destination, "host").and_then(|(_, h)| h.as_str()) {
+            None | Some("") => {
+                findings.push(error(
+                    rule,
+                    path.field("host"),
+                    "host is required: name the service to route to",
+                ));
+            }
+            Some("*") => findings.push(error(
+                rule,
+                path.field("host"),
+                "`*` is not a destination: name a service host",
+            )),
+            Some(host) => {
+                if let Err(reason) = check_wildcard_domain(host) {
+                    findings.push(error(
+                        rule,
+                        path.field("host"),
+                        format!("{reason}: name a service host"),
+                    ));
+                }
+            }
+        }
+        if let Some((key, Value::String(subset))) = lookup(destination, "subset")
+            && !subset.is_empty()
+            && !is_dns1123_label(subset)
+        {
+            findings.push(error(
+                rule,
+                path.field(key),
+                format!("subset `{subset}` is not a DNS-1123 label (lowercase letters, digits, '-'): use the subset's name"),
+            ));
+        }
+        if let Some((key, Value::Object(port))) = lookup(destination, "port")
+            && let Some(number) = port.get("number").and_then(Value::as_i64)
+            && number != 0
+            && !(1..=65535).contains(&number)
+        {
+            findings.push(error(
+                rule,
+                path.field(key).field("number"),
+                format!("port {number} is outside 1-65535"),
+            ));
+        }
+    }
+}
+
+fn weights(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceWeights;
+    for (list_path, list) in route_lists(spec) {
+        let mut total: i64 = 0;
+        for (j, entry) in list.iter().enumerate() {
+            let weight = entry.get("weight").and_then(Value::as_i64).unwrap_or(0);
+            if weight < 0 {
+                findings.push(error(
+                    rule,
+                    list_path.index(j).field("weight"),
+                    format!("weight {weight} is negative"),
+                ));
+            }
+            total += weight;
+        }
+        if list.len() < 2 {
+            continue;
+        }
+        if total == 0 {
+            findings.push(error(
+                rule,
+                list_path,
+                "the destinations' weights add up to 0: give them weights that add up to 100",
+            ));
+        } else if total != 100 {
+            findings.push(Finding::new(
+                rule,
+                Severity::Warning,
+                list_path,
+                format!("weights add up to {total}, not 100: Istio before 1.15 rejects this, newer Istio scales them"),
+            ));
+        }
+    }
+}
+
+/// Istio's percentage rule: 0, or within [0.0001, 100].
+fn bad_percentage(value: f64) -> bool {
+    value != 0.0 && !(0.0001..=100.0).contains(&value)
+}
+
+fn percentage_value(holder: &Map<String, Value>) -> Option<(&str, f64)> {
+    let (key, percentage) = lookup(holder, "percentage")?;
+    Some((key, percentage.get("value")?.as_f64()?))
+}
+
+fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceFault;
+    for (path, route) in section(spec, "http") {
+        let Some((fault_key, Value::Object(fault))) = lookup(route, "fault") else {
+            continue;
+        };
+        let fault_path = path.field(fault_key);
+        let abort = lookup(fault, "abort");
+        let delay = lookup(fault, "delay");
+        if abort.is_none() && delay.is_none() {
+            findings.push(error(
+                rule,
+                fault_path.clone(),
+                "a fault needs an abort or a delay (or both)",
+            ));
+        }
+        for (key, part) in [abort, delay].into_iter().flatten() {
+            let Some(part) = part.as_object() else {
+                continue;
+            };
+            if let Some((percentage_key, value)) = percentage_value(part)
+                && bad_percentage(value)
+            {
+                findings.push(error(
+                    rule,
+                    fault_path.field(key).field(percentage_key).field("value"),
+                    format!("percentage {value} is neither 0 nor within 0.0001-100"),
+                ));
+            }
+        }
+        if let Some((abort_key, Value::Object(abort))) = abort
+            && let Some((status_key, status)) = lookup(abort, "httpStatus")
+            && let Some(code) = status.as_i64()
+            && !(200..=599).contains(&code)
+        {
+            findings.push(error(
+                rule,
+                fault_path.field(abort_key).field(status_key),
+                format!("HTTP status {code} is outside 200-599"),
+            ));
+        }
+    }
+}
+
+fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceMirror;
+    for (path, route) in section(spec, "http") {
+        if let Some((key, percentage)) = lookup(route, "mirrorPercentage")
+            && let Some(value) = percentage.get("value").and_then(Value::as_f64)
+            && !(0.0..=100.0).contains(&value)
+        {
+            findings.push(error(
+                rule,
+                path.field(key).field("value"),
+                format!("mirror percentage {value} is outside 0-100"),
+            ));
+        }
+        if let Some((key, Value::Array(list))) = lookup(route, "mirrors") {
+            for (k, mirror) in list.iter().enumerate() {
+                let Some(mirror) = mirror.as_object() else {
+                    continue;
+                };
+                let mirror_path = path.field(key).index(k);
+                if lookup(mirror, "destination").is_none() {
+                    findings.push(error(
+                        rule,
+                        mirror_path.field("destination"),
+                        "a mirror needs a destination",
+                    ));
+                }
+                if let Some((percentage_key, value)) = percentage_value(mirror)
+                    && !(0.0..=100.0).contains(&value)
+                {
+                    findings.push(error(
+                        rule,
+                        mirror_path.field(percentage_key).field("value"),
+                        format!("mirror percentage {value} is outside 0-100"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
+    let rule = Rule::VirtualServiceGateways;
+    for (path, gateway) in gateways {
+        if let Some((namespace, name)) = gateway.split_once('/') {
+            if !is_dns1123_label(namespace) || !is_dns1123_label(name) {
+                findings.push(error(
+                    rule,
+                    path.clone(),
+                    format!(
+                        "`{gateway}`: namespace and name must be DNS-1123 labels (namespace/name)"
+                    ),
+                ));
+            }
+        } else if gateway.contains('.') {
+            if let Err(reason) = check_fqdn(gateway) {
+                findings.push(error(
+                    rule,
+                    path.clone(),
+                    format!("{reason}: write namespace/name"),
+                ));
+            } else {
+                let mut parts = gateway.split('.');
+                let (name, namespace) = (
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                );
+                findings.push(Finding::new(
+                    rule,
+                    Severity::Warning,
+                    path.clone(),
+                    format!("legacy name.namespace form: write {namespace}/{name}"),
+                ));
+            }
+        } else if !is_dns1123_label(gateway) {
+            findings.push(error(
+                rule,
+                path.clone(),
+                format!("`{gateway}` is not a gateway name, namespace/name or `mesh`"),
+            ));
+        }
+    }
+}
+
+/// The Cloud Run → mesh pattern: clients outside the mesh reach Services through the
+/// `external-mesh` gateway, and such a VirtualService must live in the destination's namespace.
+fn external_mesh(
+    subject: &Subject<'_>,
+    spec: &Map<String, Value>,
+    gateways: &[(FieldPath, &str)],
+    findings: &mut Vec<Finding>,
+) {
+    let rule = Rule::VirtualServiceExternalMesh;
+    if !gateways.iter().any(|(_, g)| *g == EXTERNAL_MESH) {
+        return;
+    }
+    let own = subject.object_namespace();
+    let mut reported: HashSet<String> = HashSet::new();
+    for (path, destination, _) in destinations(spec) {
+        let Some(host) = destination.get("host").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(Some(target)) = service_namespace(host) else {
+            continue;
+        };
+        if let Some(own) = own
+            && target != own
+        {
+            let path = path.field("host");
+            if reported.insert(path.to_string()) {
+                findings.push(error(
+                    rule,
+                    path,
+                    format!(
+                        "external-mesh VirtualServices must live in the destination Service's namespace: \
+                         `{host}` is in `{target}`, this one in `{own}`; create it in `{target}`"
+                    ),
+                ));
+            }
+        }
+    }
+    if !gateways.iter().any(|(_, g)| *g == MESH) {
+        let path = FieldPath::fields("spec.gateways");
+        findings.push(Finding::new(
+            rule,
+            Severity::Info,
+            path,
+            "external-mesh without mesh: clients inside the mesh do not get these routes; add mesh if they should",
+        ));
+    }
+}
