@@ -187,7 +187,7 @@ impl Engine {
                 && self.already_there(request, &finding, &mut old_findings)
             {
                 disposition = Disposition::Warn;
-                note = Some("allowed because the stored object already has it; fix it before the next change".into());
+                note = Some("allowed: the stored object already had it".into());
             }
             items.push(Assessed {
                 finding,
@@ -291,7 +291,7 @@ pub fn outcome(assessment: &Assessment, webhook: Webhook) -> Outcome {
             }
             (Webhook::Validate, Disposition::Fix) => {
                 out.warnings.push(reported(format!(
-                    "{} (the mutating webhook fixes this; is it installed?)",
+                    "{} (not fixed: is the mutating webhook installed?)",
                     finding.message
                 )));
                 out.reported.push((finding.rule, Action::Warn));
@@ -451,7 +451,7 @@ mod tests {
             rules_of(&validate.warnings),
             ["namespace-injection-conflict metadata.labels[istio-injection]"]
         );
-        assert!(validate.warnings[0].message.contains("already has it"));
+        assert!(validate.warnings[0].message.contains("already had it"));
         // A new violation on UPDATE is still denied.
         let clean = ns(json!({REVISION: "asm-managed"}));
         let req = request(Operation::Update, &new, Some(&clean), "admin");

@@ -104,7 +104,7 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
     let gateway_set = lookup(outlier, "consecutiveGatewayErrors").is_some();
     let five_xx_set = lookup(outlier, "consecutive5xxErrors").is_some();
     let found = spellings(outlier, "consecutiveErrors");
-    let disagree = found.windows(2).any(|pair| pair[0].1 != pair[1].1);
+    let disagree = found.disagree();
     let mut written = false;
     for (key, value) in found {
         let field_path = path.field(key);

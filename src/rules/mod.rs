@@ -369,6 +369,32 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     findings
 }
 
+/// Helpers for the rule tables of the rule modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// `(rule id, path, severity)` of every finding for `object` as a CREATE in `namespace`.
+    pub fn summary(kind: ObjectKind, object: &Value) -> Vec<(String, String, Severity)> {
+        evaluate(&Subject {
+            kind,
+            operation: Operation::Create,
+            object,
+            old_object: None,
+            requested_version: Some("v1"),
+            namespace: None,
+        })
+        .into_iter()
+        .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.severity))
+        .collect()
+    }
+
+    /// One expected row.
+    pub fn row(rule: &str, path: &str, severity: Severity) -> (String, String, Severity) {
+        (rule.to_string(), path.to_string(), severity)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

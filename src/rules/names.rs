@@ -79,7 +79,8 @@ pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
 
 /// A wildcard anywhere but as the whole first label (`foo*.com`, `*x`): Istio treats it literally.
 pub fn is_partial_wildcard(name: &str) -> bool {
-    name.contains('*') && name != "*" && !(name.starts_with("*.") && !name[2..].contains('*'))
+    let rest = name.strip_prefix("*.").unwrap_or(name);
+    name != "*" && rest.contains('*')
 }
 
 /// An IP address, IPv4 or IPv6.

@@ -86,8 +86,7 @@ fn injection_conflict(
         .collect::<Vec<_>>()
         .join(" and ");
     let message = format!(
-        "{found} select more than one sidecar injector, so injection fails; keep one: \
-         kubectl label namespace {} {drop_key}-",
+        "{found} conflict, so injection fails: kubectl label namespace {} {drop_key}-",
         namespace_name(subject.object)
     );
     let keys: Vec<&str> = selecting.iter().map(|(key, _)| *key).collect();
@@ -353,6 +352,101 @@ mod tests {
             fix.changes[0]
                 .description
                 .contains("istio.io/rev=asm-managed")
+        );
+    }
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+    use crate::rules::ObjectKind;
+    use crate::rules::testing::{row, summary};
+    use serde_json::json;
+
+    #[test]
+    fn shadowed_revision_and_label_value() {
+        let ns = |labels: Value| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}});
+        let cases = [
+            (
+                json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"}),
+                vec![row(
+                    "namespace-injection-shadowed-revision",
+                    "metadata.labels[istio.io/rev]",
+                    Severity::Warning,
+                )],
+            ),
+            (
+                json!({"istio-injection": "true"}),
+                vec![row(
+                    "namespace-injection-label-value",
+                    "metadata.labels[istio-injection]",
+                    Severity::Warning,
+                )],
+            ),
+            (
+                json!({"istio-injection": "true", "istio.io/rev": "r"}),
+                vec![
+                    row(
+                        "namespace-injection-shadowed-revision",
+                        "metadata.labels[istio.io/rev]",
+                        Severity::Warning,
+                    ),
+                    row(
+                        "namespace-injection-label-value",
+                        "metadata.labels[istio-injection]",
+                        Severity::Warning,
+                    ),
+                ],
+            ),
+            (json!({"istio-injection": "disabled"}), vec![]),
+            (json!({"istio.io/rev": "r"}), vec![]),
+        ];
+        for (labels, expected) in cases {
+            assert_eq!(
+                summary(ObjectKind::Namespace, &ns(labels.clone())),
+                expected,
+                "{labels}"
+            );
+        }
+    }
+
+    #[test]
+    fn shadowed_revision_fix_keeps_what_the_request_set() {
+        let ns = |labels: Value| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}});
+        let fix_of = |old: Value, new: Value| {
+            let (old, new) = (ns(old), ns(new));
+            evaluate(&Subject {
+                kind: ObjectKind::Namespace,
+                operation: Operation::Update,
+                object: &new,
+                old_object: Some(&old),
+                requested_version: Some("v1"),
+                namespace: None,
+            })
+            .into_iter()
+            .find(|f| f.rule == Rule::NamespaceInjectionShadowedRevision)
+            .and_then(|f| f.fix)
+            .map(|fix| fix.ops)
+        };
+        // Migration onto a namespace that had opted out: the new revision label wins.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "disabled"}),
+                json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"})
+            ),
+            Some(vec![PatchOp::Remove {
+                path: label_path(INJECTION)
+            }])
+        );
+        // Opting out of a revisioned namespace: the revision label goes.
+        assert_eq!(
+            fix_of(
+                json!({"istio.io/rev": "asm-managed"}),
+                json!({"istio-injection": "disabled", "istio.io/rev": "asm-managed"})
+            ),
+            Some(vec![PatchOp::Remove {
+                path: label_path(REVISION)
+            }])
         );
     }
 }

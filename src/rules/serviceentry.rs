@@ -448,3 +448,181 @@ fn global_multicluster(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::ObjectKind;
+    use crate::rules::Severity::{Error, Warning};
+    use crate::rules::testing::{row, summary};
+    use serde_json::{Value, json};
+
+    fn check(spec: Value) -> Vec<(String, String, crate::rules::Severity)> {
+        let object = json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                            "metadata": {"name": "ext", "namespace": "shop"}, "spec": spec});
+        summary(ObjectKind::ServiceEntry, &object)
+    }
+
+    fn http_port() -> Value {
+        json!([{"number": 443, "name": "https", "protocol": "HTTPS"}])
+    }
+
+    #[test]
+    fn valid_objects_produce_nothing() {
+        let valid = [
+            json!({"hosts": ["api.example.com"], "ports": http_port(), "resolution": "DNS", "location": "MESH_EXTERNAL"}),
+            json!({"hosts": ["*.example.com"], "ports": http_port(), "resolution": "NONE"}),
+            json!({"hosts": ["db.internal"], "addresses": ["10.1.0.0/16"], "ports": [{"number": 5432, "name": "pg", "protocol": "tcp"}], "resolution": "STATIC",
+                   "endpoints": [{"address": "10.1.2.3", "ports": {"pg": 15432}}, {"address": "unix:///var/run/pg.sock"}]}),
+            json!({"hosts": ["a.example.com", "b.example.com"], "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}], "resolution": "DNS"}),
+            json!({"hosts": ["only.example"], "exportTo": ["~"]}),
+        ];
+        for spec in valid {
+            assert_eq!(check(spec.clone()), [], "{spec}");
+        }
+    }
+
+    #[test]
+    fn table() {
+        let cases = [
+            (
+                json!({"ports": http_port()}),
+                vec![row("serviceentry-hosts", "spec.hosts", Error)],
+            ),
+            (
+                json!({"hosts": ["*"], "ports": http_port()}),
+                vec![row("serviceentry-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["Bad_Host"], "ports": http_port()}),
+                vec![row("serviceentry-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["foo*.com"], "ports": http_port()}),
+                vec![row("serviceentry-hosts", "spec.hosts[0]", Warning)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "addresses": ["10.0.0.300"], "ports": http_port()}),
+                vec![row("serviceentry-addresses", "spec.addresses[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "addresses": ["10.0.0.0/8"], "ports": http_port(), "resolution": "DNS"}),
+                vec![row("serviceentry-addresses", "spec.addresses[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": [{"number": 443, "name": "https", "protocol": "HTTPS"}, {"number": 443, "name": "https", "protocol": "HTTPS"}]}),
+                vec![
+                    row("serviceentry-ports", "spec.ports[1].number", Error),
+                    row("serviceentry-ports", "spec.ports[1].name", Error),
+                ],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": [{"number": 0, "name": "Web_Port", "protocol": "SPDY", "targetPort": 70000}]}),
+                vec![
+                    row("serviceentry-ports", "spec.ports[0].number", Error),
+                    row("serviceentry-ports", "spec.ports[0].name", Error),
+                    row("serviceentry-ports", "spec.ports[0].targetPort", Error),
+                    row("serviceentry-ports", "spec.ports[0].protocol", Error),
+                ],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": http_port(), "endpoints": [{"address": "1.1.1.1"}]}),
+                vec![row("serviceentry-resolution", "spec.endpoints", Error)],
+            ),
+            (
+                json!({"hosts": ["*.example.com"], "ports": http_port(), "resolution": "DNS"}),
+                vec![row("serviceentry-resolution", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "DNS_ROUND_ROBIN", "endpoints": [{"address": "a.example"}, {"address": "b.example"}]}),
+                vec![row("serviceentry-resolution", "spec.endpoints", Error)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "db.example"}]}),
+                vec![row(
+                    "serviceentry-resolution",
+                    "spec.endpoints[0].address",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "1.1.1.1", "ports": {"http": 8080}}]}),
+                vec![row(
+                    "serviceentry-resolution",
+                    "spec.endpoints[0].ports.http",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "1.1.1.1"}], "workloadSelector": {"labels": {"app": "*"}}}),
+                vec![
+                    row("serviceentry-resolution", "spec.workloadSelector", Error),
+                    row(
+                        "serviceentry-resolution",
+                        "spec.workloadSelector.labels.app",
+                        Error,
+                    ),
+                ],
+            ),
+            (
+                json!({"hosts": ["a.example", "b.example"], "addresses": ["10.0.0.1"], "ports": [{"number": 9000, "name": "tcp", "protocol": "TCP"}], "resolution": "DNS"}),
+                vec![row("serviceentry-resolution", "spec.hosts", Error)],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": [{"number": 22, "name": "ssh", "protocol": "tcp"}]}),
+                vec![row(
+                    "serviceentry-addresses-required",
+                    "spec.addresses",
+                    Warning,
+                )],
+            ),
+            (
+                json!({"hosts": ["a.example"], "ports": [{"number": 22, "name": "ssh"}]}),
+                vec![row(
+                    "serviceentry-addresses-required",
+                    "spec.addresses",
+                    Warning,
+                )],
+            ),
+            (
+                json!({"hosts": ["a.example"], "exportTo": ["~", "."], "ports": http_port()}),
+                vec![row("serviceentry-export-to", "spec.exportTo", Error)],
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(check(spec.clone()), expected, "{spec}");
+        }
+    }
+
+    #[test]
+    fn global_multicluster() {
+        let global = |address: &str, port: u64| {
+            json!({"hosts": ["httpbin.bar.global"], "location": "MESH_INTERNAL",
+                   "ports": [{"name": "http1", "number": 8000, "protocol": "http"}], "resolution": "DNS",
+                   "addresses": [address], "endpoints": [{"address": "172.17.0.2", "ports": {"http1": port}}]})
+        };
+        assert_eq!(
+            check(global("240.0.0.2", 15443)),
+            [row(
+                "serviceentry-global-multicluster",
+                "spec.hosts[0]",
+                Warning
+            )]
+        );
+        assert_eq!(
+            check(global("10.0.0.2", 8000)),
+            [
+                row("serviceentry-global-multicluster", "spec.hosts[0]", Warning),
+                row(
+                    "serviceentry-global-multicluster",
+                    "spec.addresses[0]",
+                    Warning
+                ),
+                row(
+                    "serviceentry-global-multicluster",
+                    "spec.endpoints[0].ports.http1",
+                    Warning
+                ),
+            ]
+        );
+    }
+}

@@ -51,20 +51,66 @@ pub fn snake_case(camel: &str) -> String {
     out
 }
 
-/// The members of `map` that spell the field `camel` either way, camelCase first.
-pub fn spellings<'a>(map: &'a Map<String, Value>, camel: &str) -> Vec<(&'a str, &'a Value)> {
-    let snake = snake_case(camel);
-    let mut found: Vec<(&'a str, &'a Value)> = map
-        .get_key_value(camel)
-        .map(|(k, v)| (k.as_str(), v))
-        .into_iter()
-        .collect();
-    if snake != camel
-        && let Some((k, v)) = map.get_key_value(&snake)
+/// Runs `f` on the snake_case form of `camel`, built on the stack (this runs for every field a
+/// rule reads, on every request); `None` when it is spelled the same.
+fn with_snake<R>(camel: &str, f: impl FnOnce(&str) -> R) -> Option<R> {
+    if !camel
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
-        found.push((k.as_str(), v));
+        return None;
     }
-    found
+    let mut buffer = [0u8; 96];
+    let mut len = 0;
+    let mut previous_digit = false;
+    for b in camel.bytes() {
+        let underscore =
+            b.is_ascii_uppercase() || (b.is_ascii_digit() && !previous_digit && len > 0);
+        if len + 2 > buffer.len() || !b.is_ascii() {
+            return Some(f(&snake_case(camel)));
+        }
+        if underscore {
+            buffer[len] = b'_';
+            len += 1;
+        }
+        buffer[len] = b.to_ascii_lowercase();
+        len += 1;
+        previous_digit = b.is_ascii_digit();
+    }
+    let snake = std::str::from_utf8(&buffer[..len]).ok()?;
+    (snake != camel).then(|| f(snake))
+}
+
+/// The members of a map that spell one field: camelCase first, then snake_case.
+#[derive(Debug, Clone, Copy)]
+pub struct Spellings<'a>([Option<(&'a str, &'a Value)>; 2]);
+
+impl<'a> Spellings<'a> {
+    /// Neither spelling is there.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    /// Both spellings are there, with different values.
+    pub fn disagree(&self) -> bool {
+        matches!(self.0, [Some((_, a)), Some((_, b))] if a != b)
+    }
+}
+
+impl<'a> IntoIterator for Spellings<'a> {
+    type Item = (&'a str, &'a Value);
+    type IntoIter = std::iter::Flatten<std::array::IntoIter<Option<(&'a str, &'a Value)>, 2>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter().flatten()
+    }
+}
+
+/// The members of `map` that spell the field `camel` either way, camelCase first.
+pub fn spellings<'a>(map: &'a Map<String, Value>, camel: &str) -> Spellings<'a> {
+    let pair = |found: Option<(&'a String, &'a Value)>| found.map(|(k, v)| (k.as_str(), v));
+    let snake = with_snake(camel, |snake| pair(map.get_key_value(snake))).flatten();
+    Spellings([pair(map.get_key_value(camel)), snake])
 }
 
 /// The field `camel` of `map`, written either way (camelCase wins).
@@ -104,134 +150,159 @@ fn rules_for(kind: ObjectKind) -> Option<KindRules> {
 /// Walks `spec` against the schema of the subject's kind. Renames come children first, so that
 /// each `move` still finds its source when the patch is applied in order.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if let (Some(rules), Some(schema), Some(spec)) = (
-        rules_for(subject.kind),
+    let mut walker = Walker {
+        rules: match rules_for(subject.kind) {
+            Some(rules) => rules,
+            None => return Vec::new(),
+        },
+        findings: Vec::new(),
+    };
+    if let (Some(schema), Some(spec)) = (
         schema::spec_schema(subject.kind),
         subject.object.get("spec"),
     ) {
-        walk(
-            &rules,
-            schema,
-            spec,
-            &FieldPath::fields("spec"),
-            &mut Vec::new(),
-            &mut findings,
-        );
+        walker.walk(schema, spec, &mut Vec::new());
     }
-    findings
+    walker.findings
 }
 
-fn walk(
-    rules: &KindRules,
-    schema: &Value,
-    value: &Value,
-    path: &FieldPath,
-    parents: &mut Vec<String>,
-    findings: &mut Vec<Finding>,
-) {
-    match value {
-        Value::Array(items) => {
-            if let Some(item_schema) = schema::list_items(schema) {
-                for (i, item) in items.iter().enumerate() {
-                    walk(rules, item_schema, item, &path.index(i), parents, findings);
-                }
-            }
-        }
-        Value::Object(map) => {
-            if let Some(declared) = schema::declared_fields(schema) {
-                for (key, child) in map {
-                    walk_field(
-                        rules, schema, &declared, map, key, child, path, parents, findings,
-                    );
-                }
-            } else if let Some(value_schema) = schema::map_values(schema) {
-                for (key, child) in map {
-                    walk(
-                        rules,
-                        value_schema,
-                        child,
-                        &path.key(key),
-                        parents,
-                        findings,
-                    );
-                }
-            }
-        }
-        _ => {}
-    }
+/// One step below `spec`, borrowed from the object: paths are built only for findings.
+enum Step<'a> {
+    /// A field as written, and its camelCase name (what the schema and `converted` speak).
+    Field {
+        written: &'a str,
+        canonical: &'a str,
+    },
+    /// A map key.
+    Key(&'a str),
+    /// A list index.
+    Index(usize),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_field(
-    rules: &KindRules,
-    schema: &Value,
-    declared: &[(&str, &Value)],
-    map: &Map<String, Value>,
-    key: &str,
-    child: &Value,
-    path: &FieldPath,
-    parents: &mut Vec<String>,
-    findings: &mut Vec<Finding>,
-) {
-    let key_path = path.field(key);
-    if let Some(child_schema) = schema::field_schema(schema, key) {
-        parents.push(key.to_string());
-        walk(rules, child_schema, child, &key_path, parents, findings);
-        parents.pop();
-        return;
+struct Walker {
+    rules: KindRules,
+    findings: Vec<Finding>,
+}
+
+fn path_of(stack: &[Step<'_>]) -> FieldPath {
+    stack
+        .iter()
+        .fold(FieldPath::fields("spec"), |path, step| match step {
+            Step::Field { written, .. } => path.field(written),
+            Step::Key(key) => path.key(key),
+            Step::Index(i) => path.index(*i),
+        })
+}
+
+fn parents_of(stack: &[Step<'_>]) -> Vec<String> {
+    stack
+        .iter()
+        .filter_map(|step| match step {
+            Step::Field { canonical, .. } => Some(canonical.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Walker {
+    fn walk<'a>(&mut self, schema: &'static Value, value: &'a Value, stack: &mut Vec<Step<'a>>) {
+        match value {
+            Value::Array(items) => {
+                if let Some(item_schema) = schema::list_items(schema) {
+                    for (i, item) in items.iter().enumerate() {
+                        stack.push(Step::Index(i));
+                        self.walk(item_schema, item, stack);
+                        stack.pop();
+                    }
+                }
+            }
+            Value::Object(map) => {
+                if schema::has_declared_fields(schema) {
+                    for (key, child) in map {
+                        self.field(schema, map, key, child, stack);
+                    }
+                } else if let Some(value_schema) = schema::map_values(schema) {
+                    for (key, child) in map {
+                        stack.push(Step::Key(key));
+                        self.walk(value_schema, child, stack);
+                        stack.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
     }
-    let camel = camel_case(key);
-    let canonical = camel.as_deref().unwrap_or(key);
-    if (rules.converted)(parents, canonical) {
-        return;
-    }
-    if let Some(camel) = camel.as_deref()
-        && let Some(child_schema) = schema::field_schema(schema, camel)
-    {
-        parents.push(camel.to_string());
-        walk(rules, child_schema, child, &key_path, parents, findings);
-        parents.pop();
-        let both = map.contains_key(camel);
-        let camel_path = path.field(camel);
-        findings.push(Finding {
-            rule: rules.spelling,
+
+    fn field<'a>(
+        &mut self,
+        schema: &'static Value,
+        map: &'a Map<String, Value>,
+        key: &'a str,
+        child: &'a Value,
+        stack: &mut Vec<Step<'a>>,
+    ) {
+        if let Some(child_schema) = schema::field_schema(schema, key) {
+            stack.push(Step::Field {
+                written: key,
+                canonical: key,
+            });
+            self.walk(child_schema, child, stack);
+            stack.pop();
+            return;
+        }
+        // An undeclared key: rare, so the allocations below do not matter.
+        let camel = camel_case(key);
+        if (self.rules.converted)(&parents_of(stack), camel.as_deref().unwrap_or(key)) {
+            return;
+        }
+        let path = path_of(stack);
+        let key_path = path.field(key);
+        if let Some(camel) = camel.as_deref()
+            && let Some((declared_name, child_schema)) = schema::declared_field(schema, camel)
+        {
+            stack.push(Step::Field {
+                written: key,
+                canonical: declared_name,
+            });
+            self.walk(child_schema, child, stack);
+            stack.pop();
+            let both = map.contains_key(camel);
+            let camel_path = path.field(camel);
+            self.findings.push(Finding {
+                rule: self.rules.spelling,
+                severity: Severity::Error,
+                path: key_path.clone(),
+                message: if both {
+                    format!("proto spelling next to `{camel}`, which the API server keeps: delete this one")
+                } else {
+                    format!("proto spelling, dropped by current CRDs: rename to `{camel}`")
+                },
+                fix: (!both).then(|| Fix {
+                    ops: vec![PatchOp::Move {
+                        from: key_path.clone(),
+                        path: camel_path.clone(),
+                    }],
+                    changes: vec![Change {
+                        path: key_path.clone(),
+                        description: format!("renamed to {camel_path}"),
+                    }],
+                    target_since: CAMEL_SINCE,
+                }),
+            });
+            return;
+        }
+        let declared = schema::declared_fields(schema).unwrap_or_default();
+        let suggestion = closest(key, declared.iter().map(|(k, _)| *k))
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
+        self.findings.push(Finding {
+            rule: self.rules.unknown,
             severity: Severity::Error,
-            path: key_path.clone(),
-            message: if both {
-                format!(
-                    "proto spelling next to `{camel}`, which the API server keeps: delete this one"
-                )
-            } else {
-                format!("proto spelling, dropped by current CRDs: rename to `{camel}`")
-            },
-            fix: (!both).then(|| Fix {
-                ops: vec![PatchOp::Move {
-                    from: key_path.clone(),
-                    path: camel_path.clone(),
-                }],
-                changes: vec![Change {
-                    path: key_path.clone(),
-                    description: format!("renamed to {camel_path}"),
-                }],
-                target_since: CAMEL_SINCE,
-            }),
+            path: key_path,
+            message: format!("not in the Istio schema meshgate ships{suggestion}; the API server drops or rejects it"),
+            fix: None,
         });
-        return;
     }
-    let suggestion = closest(key, declared.iter().map(|(k, _)| *k))
-        .map(|k| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default();
-    findings.push(Finding {
-        rule: rules.unknown,
-        severity: Severity::Error,
-        path: key_path,
-        message: format!(
-            "not in the Istio schema meshgate ships{suggestion}; \
-             the API server drops or rejects it"
-        ),
-        fix: None,
-    });
 }
 
 /// The declared name nearest to a typo, if it is close (edit distance at most 2).
@@ -279,6 +350,20 @@ mod tests {
         assert_eq!(snake_case("appendHeaders"), "append_headers");
         assert_eq!(snake_case("consecutive5xxErrors"), "consecutive_5xx_errors");
         assert_eq!(snake_case("mirrorPercent"), "mirror_percent");
+        for camel in [
+            "appendHeaders",
+            "consecutive5xxErrors",
+            "http",
+            "mirrorPercent",
+            "x1y22Z",
+        ] {
+            let snake = with_snake(camel, str::to_string);
+            assert_eq!(
+                snake.unwrap_or_else(|| camel.to_string()),
+                snake_case(camel),
+                "{camel}"
+            );
+        }
         assert_eq!(edit_distance("subest", "subset"), 2);
         assert_eq!(edit_distance("", "abc"), 3);
     }

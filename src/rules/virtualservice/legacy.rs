@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{RouteRef, section};
 use crate::rules::edit::{Editor, navigate};
 use crate::rules::spelling::{lookup, spellings};
 use crate::rules::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
@@ -76,27 +77,17 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let Some(spec) = subject.object.get("spec").and_then(Value::as_object) else {
         return findings;
     };
-    let spec_path = FieldPath::fields("spec");
-    if let Some((key, Value::Array(routes))) = lookup(spec, "http") {
-        for (i, route) in routes.iter().enumerate() {
-            if let Value::Object(route) = route {
-                let path = spec_path.field(key).index(i);
-                legacy_http_route(route, &path, &mut findings);
-            }
-        }
+    for owner in section(spec, "http") {
+        legacy_http_route(owner, &mut findings);
     }
-    if let Some((key, Value::Array(routes))) = lookup(spec, "tls") {
-        for (i, route) in routes.iter().enumerate() {
-            source_subnets(route, &spec_path.field(key).index(i), &mut findings);
-        }
+    for owner in section(spec, "tls") {
+        source_subnets(owner, &mut findings);
     }
     port_names(spec, &mut findings);
-    if let Some((key, Value::Array(routes))) = lookup(spec, "http") {
-        for (i, route) in routes.iter().enumerate() {
-            if let Value::Object(route) = route {
-                deprecated_http_route(route, &spec_path.field(key).index(i), &mut findings);
-            }
-        }
+    for owner in section(spec, "http") {
+        delay_percent(owner, &mut findings);
+        mirror_percent(owner, &mut findings);
+        allow_origin(owner, &mut findings);
     }
     findings
 }
@@ -135,8 +126,8 @@ fn legacy_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding
 /// `http[i]`: websocketUpgrade, the header fields at both levels and `fault.abort.percent`,
 /// converted with one editor so that their operations apply in order. A header that cannot be
 /// merged (same name, other value) leaves the whole route unfixed.
-fn legacy_http_route(route: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
-    let route_value = Value::Object(route.clone());
+fn legacy_http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let route = owner.route;
     let mut occurrences = Vec::new();
     for (key, _) in spellings(route, "websocketUpgrade") {
         occurrences.push(Occurrence {
@@ -193,6 +184,8 @@ fn legacy_http_route(route: &Map<String, Value>, path: &FieldPath, findings: &mu
     if occurrences.is_empty() {
         return;
     }
+    let path = &owner.path();
+    let route_value = Value::Object(route.clone());
 
     let problems = header_problems(&route_value, &occurrences);
     let mut editor = Editor::new(path.clone(), &route_value);
@@ -423,10 +416,8 @@ fn float_text(n: f64) -> String {
 }
 
 /// `tls[].match[].sourceSubnet`: never implemented, removed.
-fn source_subnets(route: &Value, path: &FieldPath, findings: &mut Vec<Finding>) {
-    let Some(route) = route.as_object() else {
-        return;
-    };
+fn source_subnets(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let route = owner.route;
     let Some((match_key, Value::Array(matches))) = lookup(route, "match") else {
         return;
     };
@@ -435,7 +426,7 @@ fn source_subnets(route: &Value, path: &FieldPath, findings: &mut Vec<Finding>) 
             continue;
         };
         for (key, _) in spellings(condition, "sourceSubnet") {
-            let field_path = path.field(match_key).index(m).field(key);
+            let field_path = owner.path().field(match_key).index(m).field(key);
             findings.push(legacy_finding(
                 field_path.clone(),
                 "removed in Istio 1.5 (it was never implemented): delete it".into(),
@@ -457,9 +448,9 @@ fn source_subnets(route: &Value, path: &FieldPath, findings: &mut Vec<Finding>) 
 
 /// `destination.port.name`: needs the service's port table, so it is reported, never fixed.
 fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    for (path, destination, _) in super::destinations(spec) {
+    for found in super::destinations(spec) {
         let Some((port_key, Value::Object(port))) =
-            destination.as_object().and_then(|d| lookup(d, "port"))
+            found.value.as_object().and_then(|d| lookup(d, "port"))
         else {
             continue;
         };
@@ -468,7 +459,7 @@ fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 .as_str()
                 .map_or_else(|| name.to_string(), |s| format!("\"{s}\""));
             findings.push(legacy_finding(
-                path.field(port_key).field("name"),
+                found.path().field(port_key).field("name"),
                 format!("removed in Istio 1.5, dropped by current CRDs: set port.number to the number of port {shown}"),
                 None,
             ));
@@ -486,18 +477,9 @@ fn deprecated_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Fin
     }
 }
 
-/// `http[i]`: `fault.delay.percent`, `mirrorPercent`/`mirror_percent`, `corsPolicy.allowOrigin`.
-fn deprecated_http_route(
-    route: &Map<String, Value>,
-    path: &FieldPath,
-    findings: &mut Vec<Finding>,
-) {
-    delay_percent(route, path, findings);
-    mirror_percent(route, path, findings);
-    allow_origin(route, path, findings);
-}
-
-fn delay_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+/// Part of `virtualservice-deprecated-fields` for one HTTP route.
+fn delay_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let route = owner.route;
     let Some((fault_key, Value::Object(fault))) = lookup(route, "fault") else {
         return;
     };
@@ -507,7 +489,7 @@ fn delay_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut Ve
     let Some(value) = delay.get("percent") else {
         return;
     };
-    let delay_path = path.field(fault_key).field(delay_key);
+    let delay_path = owner.path().field(fault_key).field(delay_key);
     let field_path = delay_path.field("percent");
     let target_path = delay_path.field("percentage").field("value");
     let percentage_set = delay.contains_key("percentage");
@@ -538,15 +520,18 @@ fn delay_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut Ve
     findings.push(deprecated_finding(field_path, message, fix));
 }
 
-fn mirror_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+/// Part of `virtualservice-deprecated-fields` for one HTTP route.
+fn mirror_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let route = owner.route;
     let found = spellings(route, "mirrorPercent");
     if found.is_empty() {
         return;
     }
     let percentage_set = lookup(route, "mirrorPercentage").is_some();
+    let path = &owner.path();
     let target_path = path.field("mirrorPercentage").field("value");
     // Both spellings with different values: which one the user meant is unknown.
-    let disagree = found.windows(2).any(|pair| pair[0].1 != pair[1].1);
+    let disagree = found.disagree();
     let mut editor = Editor::new(path.clone(), &Value::Object(route.clone()));
     let mut written = percentage_set;
     for (key, value) in found {
@@ -606,11 +591,16 @@ fn mirror_percent(route: &Map<String, Value>, path: &FieldPath, findings: &mut V
     }
 }
 
-fn allow_origin(route: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
+/// Part of `virtualservice-deprecated-fields` for one HTTP route.
+fn allow_origin(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let route = owner.route;
     let Some((cors_key, Value::Object(cors))) = lookup(route, "corsPolicy") else {
         return;
     };
-    let cors_path = path.field(cors_key);
+    if spellings(cors, "allowOrigin").is_empty() {
+        return;
+    }
+    let cors_path = owner.path().field(cors_key);
     let allow_origins_set = lookup(cors, "allowOrigins").is_some();
     let mut editor = Editor::new(cors_path.clone(), &Value::Object(cors.clone()));
     let mut written = allow_origins_set;

@@ -143,28 +143,29 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             "a VirtualService needs http, tcp or tls routes",
         ));
     }
-    for (path, route) in section(spec, "http") {
+    for owner in section(spec, "http") {
+        let route = owner.route;
         let has = |name: &str| lookup(route, name).is_some_and(|(_, v)| !v.is_null());
         let has_route =
             matches!(lookup(route, "route"), Some((_, Value::Array(list))) if !list.is_empty());
         if !has_route && !has("redirect") && !has("directResponse") && !has("delegate") {
             findings.push(error(
                 rule,
-                path.clone(),
+                owner.path(),
                 "an HTTP route needs route, redirect, directResponse or delegate",
             ));
         }
         if has_route && has("redirect") {
             findings.push(error(
                 rule,
-                path.field("redirect"),
+                owner.path().field("redirect"),
                 "route and redirect cannot be combined: keep one",
             ));
         }
         if has("mirror") && has("mirrors") {
             findings.push(error(
                 rule,
-                path.field("mirrors"),
+                owner.path().field("mirrors"),
                 "mirror and mirrors cannot be combined: move mirror into mirrors",
             ));
         }
@@ -173,42 +174,43 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 
 fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceDestinations;
-    for (list_path, list) in route_lists(spec) {
-        for (j, entry) in list.iter().enumerate() {
+    for list in route_lists(spec) {
+        for (j, entry) in list.entries.iter().enumerate() {
             if entry
                 .as_object()
                 .is_some_and(|e| lookup(e, "destination").is_none())
             {
                 findings.push(error(
                     rule,
-                    list_path.index(j).field("destination"),
+                    list.path().index(j).field("destination"),
                     "destination is required: name the host to route to",
                 ));
             }
         }
     }
-    for (path, destination, _) in destinations(spec) {
-        let Some(destination) = destination.as_object() else {
+    for found in destinations(spec) {
+        let Some(destination) = found.value.as_object() else {
             continue;
         };
+        let path = || found.path();
         match lookup(destination, "host").and_then(|(_, h)| h.as_str()) {
             None | Some("") => {
                 findings.push(error(
                     rule,
-                    path.field("host"),
+                    path().field("host"),
                     "host is required: name the service to route to",
                 ));
             }
             Some("*") => findings.push(error(
                 rule,
-                path.field("host"),
+                path().field("host"),
                 "`*` is not a destination: name a service host",
             )),
             Some(host) => {
                 if let Err(reason) = check_wildcard_domain(host) {
                     findings.push(error(
                         rule,
-                        path.field("host"),
+                        path().field("host"),
                         format!("{reason}: name a service host"),
                     ));
                 }
@@ -220,7 +222,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
         {
             findings.push(error(
                 rule,
-                path.field(key),
+                path().field(key),
                 format!("subset `{subset}` is not a DNS-1123 label (lowercase letters, digits, '-'): use the subset's name"),
             ));
         }
@@ -231,7 +233,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
         {
             findings.push(error(
                 rule,
-                path.field(key).field("number"),
+                path().field(key).field("number"),
                 format!("port {number} is outside 1-65535"),
             ));
         }
@@ -240,33 +242,33 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 
 fn weights(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceWeights;
-    for (list_path, list) in route_lists(spec) {
+    for list in route_lists(spec) {
         let mut total: i64 = 0;
-        for (j, entry) in list.iter().enumerate() {
+        for (j, entry) in list.entries.iter().enumerate() {
             let weight = entry.get("weight").and_then(Value::as_i64).unwrap_or(0);
             if weight < 0 {
                 findings.push(error(
                     rule,
-                    list_path.index(j).field("weight"),
+                    list.path().index(j).field("weight"),
                     format!("weight {weight} is negative"),
                 ));
             }
             total += weight;
         }
-        if list.len() < 2 {
+        if list.entries.len() < 2 {
             continue;
         }
         if total == 0 {
             findings.push(error(
                 rule,
-                list_path,
+                list.path(),
                 "the destinations' weights add up to 0: give them weights that add up to 100",
             ));
         } else if total != 100 {
             findings.push(Finding::new(
                 rule,
                 Severity::Warning,
-                list_path,
+                list.path(),
                 format!("weights add up to {total}, not 100: Istio before 1.15 rejects this, newer Istio scales them"),
             ));
         }
@@ -285,11 +287,11 @@ fn percentage_value(holder: &Map<String, Value>) -> Option<(&str, f64)> {
 
 fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceFault;
-    for (path, route) in section(spec, "http") {
-        let Some((fault_key, Value::Object(fault))) = lookup(route, "fault") else {
+    for owner in section(spec, "http") {
+        let Some((fault_key, Value::Object(fault))) = lookup(owner.route, "fault") else {
             continue;
         };
-        let fault_path = path.field(fault_key);
+        let fault_path = owner.path().field(fault_key);
         let abort = lookup(fault, "abort");
         let delay = lookup(fault, "delay");
         if abort.is_none() && delay.is_none() {
@@ -329,14 +331,15 @@ fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 
 fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceMirror;
-    for (path, route) in section(spec, "http") {
+    for owner in section(spec, "http") {
+        let route = owner.route;
         if let Some((key, percentage)) = lookup(route, "mirrorPercentage")
             && let Some(value) = percentage.get("value").and_then(Value::as_f64)
             && !(0.0..=100.0).contains(&value)
         {
             findings.push(error(
                 rule,
-                path.field(key).field("value"),
+                owner.path().field(key).field("value"),
                 format!("mirror percentage {value} is outside 0-100"),
             ));
         }
@@ -345,11 +348,11 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 let Some(mirror) = mirror.as_object() else {
                     continue;
                 };
-                let mirror_path = path.field(key).index(k);
+                let mirror_path = || owner.path().field(key).index(k);
                 if lookup(mirror, "destination").is_none() {
                     findings.push(error(
                         rule,
-                        mirror_path.field("destination"),
+                        mirror_path().field("destination"),
                         "a mirror needs a destination",
                     ));
                 }
@@ -358,7 +361,7 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 {
                     findings.push(error(
                         rule,
-                        mirror_path.field(percentage_key).field("value"),
+                        mirror_path().field(percentage_key).field("value"),
                         format!("mirror percentage {value} is outside 0-100"),
                     ));
                 }
@@ -424,8 +427,8 @@ fn external_mesh(
     }
     let own = subject.object_namespace();
     let mut reported: HashSet<String> = HashSet::new();
-    for (path, destination, _) in destinations(spec) {
-        let Some(host) = destination.get("host").and_then(Value::as_str) else {
+    for found in destinations(spec) {
+        let Some(host) = found.value.get("host").and_then(Value::as_str) else {
             continue;
         };
         let Some(Some(target)) = service_namespace(host) else {
@@ -434,7 +437,7 @@ fn external_mesh(
         if let Some(own) = own
             && target != own
         {
-            let path = path.field("host");
+            let path = found.path().field("host");
             if reported.insert(path.to_string()) {
                 findings.push(error(
                     rule,
@@ -455,5 +458,309 @@ fn external_mesh(
             path,
             "external-mesh without mesh: clients inside the mesh do not get these routes; add mesh if they should",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::ObjectKind;
+    use crate::rules::Severity::{Error, Info, Warning};
+    use crate::rules::testing::{row, summary};
+    use serde_json::{Value, json};
+
+    fn vs(spec: Value) -> Value {
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+               "metadata": {"name": "ratings", "namespace": "shop"}, "spec": spec})
+    }
+
+    fn route(host: &str) -> Value {
+        json!({"route": [{"destination": {"host": host}}]})
+    }
+
+    fn check(spec: Value) -> Vec<(String, String, crate::rules::Severity)> {
+        summary(ObjectKind::VirtualService, &vs(spec))
+    }
+
+    #[test]
+    fn valid_objects_produce_nothing() {
+        let valid = [
+            json!({"hosts": ["ratings"], "http": [route("ratings")]}),
+            json!({"hosts": ["*.example.com", "10.0.0.1"], "gateways": ["istio-system/ingress"], "http": [route("ratings")]}),
+            json!({"hosts": ["*"], "gateways": ["ingress"], "http": [{"redirect": {"uri": "/x"}}]}),
+            json!({"http": [route("ratings")]}),
+            json!({"hosts": ["ratings"], "http": [{"route": [
+                {"destination": {"host": "ratings", "subset": "v1", "port": {"number": 9080}}, "weight": 10},
+                {"destination": {"host": "ratings-new.shop.svc.cluster.local"}, "weight": 90}],
+                "mirror": {"host": "ratings-shadow"}, "mirrorPercentage": {"value": 12.5},
+                "fault": {"abort": {"httpStatus": 503, "percentage": {"value": 0.5}}}}],
+                "exportTo": [".", "payments"]}),
+            json!({"hosts": ["db.example"], "tcp": [{"route": [{"destination": {"host": "db.example", "port": {"number": 5432}}}]}]}),
+        ];
+        for spec in valid {
+            assert_eq!(check(spec.clone()), [], "{spec}");
+        }
+    }
+
+    #[test]
+    fn hosts() {
+        let cases = [
+            (
+                json!({"hosts": ["Ratings"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["foo*.com"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["*"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["*"], "gateways": ["mesh", "gw"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["a", "a"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[1]", Error)],
+            ),
+            (
+                json!({"hosts": ["*.foo.com", "a.foo.com"], "http": [route("r")]}),
+                vec![row("virtualservice-hosts", "spec.hosts[1]", Error)],
+            ),
+            (
+                json!({"gateways": ["gw"], "tcp": [{"route": [{"destination": {"host": "r"}}]}]}),
+                vec![
+                    row("virtualservice-hosts", "spec.gateways", Error),
+                    row("virtualservice-hosts", "spec.tcp", Error),
+                ],
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(check(spec.clone()), expected, "{spec}");
+        }
+    }
+
+    #[test]
+    fn routes_destinations_weights() {
+        let cases = [
+            (
+                json!({"hosts": ["r"]}),
+                vec![row("virtualservice-routes", "spec.http", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"timeout": "1s"}]}),
+                vec![row("virtualservice-routes", "spec.http[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r"}}], "redirect": {"uri": "/"}}]}),
+                vec![row("virtualservice-routes", "spec.http[0].redirect", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r"}}], "mirror": {"host": "m"}, "mirrors": [{"destination": {"host": "m"}}]}]}),
+                vec![row("virtualservice-routes", "spec.http[0].mirrors", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"weight": 100}]}]}),
+                vec![row(
+                    "virtualservice-destinations",
+                    "spec.http[0].route[0].destination",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"subset": "v1"}}]}]}),
+                vec![row(
+                    "virtualservice-destinations",
+                    "spec.http[0].route[0].destination.host",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [route("*")]}),
+                vec![row(
+                    "virtualservice-destinations",
+                    "spec.http[0].route[0].destination.host",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r", "subset": "V_1"}}]}]}),
+                vec![row(
+                    "virtualservice-destinations",
+                    "spec.http[0].route[0].destination.subset",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "tls": [{"match": [{"sniHosts": ["r"]}], "route": [{"destination": {"host": "r", "port": {"number": 70000}}}]}]}),
+                vec![row(
+                    "virtualservice-destinations",
+                    "spec.tls[0].route[0].destination.port.number",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}, "weight": -10}, {"destination": {"host": "b"}, "weight": 110}]}]}),
+                vec![row(
+                    "virtualservice-weights",
+                    "spec.http[0].route[0].weight",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}}, {"destination": {"host": "b"}}]}]}),
+                vec![row("virtualservice-weights", "spec.http[0].route", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}, "weight": 10}, {"destination": {"host": "b"}, "weight": 80}]}]}),
+                vec![row("virtualservice-weights", "spec.http[0].route", Warning)],
+            ),
+            (
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}, "weight": 50}]}]}),
+                vec![],
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(check(spec.clone()), expected, "{spec}");
+        }
+    }
+
+    #[test]
+    fn fault_mirror_gateways_export_to() {
+        let with = |extra: Value| {
+            let mut http = route("r");
+            for (k, v) in extra.as_object().unwrap() {
+                http[k] = v.clone();
+            }
+            json!({"hosts": ["r"], "http": [http]})
+        };
+        let cases = [
+            (
+                with(json!({"fault": {}})),
+                vec![row("virtualservice-fault", "spec.http[0].fault", Error)],
+            ),
+            (
+                with(
+                    json!({"fault": {"abort": {"httpStatus": 503, "percentage": {"value": 0.00001}}}}),
+                ),
+                vec![row(
+                    "virtualservice-fault",
+                    "spec.http[0].fault.abort.percentage.value",
+                    Error,
+                )],
+            ),
+            (
+                with(
+                    json!({"fault": {"delay": {"fixedDelay": "1s", "percentage": {"value": 101.0}}}}),
+                ),
+                vec![row(
+                    "virtualservice-fault",
+                    "spec.http[0].fault.delay.percentage.value",
+                    Error,
+                )],
+            ),
+            (
+                with(json!({"fault": {"abort": {"httpStatus": 600}}})),
+                vec![row(
+                    "virtualservice-fault",
+                    "spec.http[0].fault.abort.httpStatus",
+                    Error,
+                )],
+            ),
+            (
+                with(json!({"fault": {"abort": {"httpStatus": 503, "percentage": {"value": 0}}}})),
+                vec![],
+            ),
+            (
+                with(json!({"mirror": {"host": "m"}, "mirrorPercentage": {"value": 150.0}})),
+                vec![row(
+                    "virtualservice-mirror",
+                    "spec.http[0].mirrorPercentage.value",
+                    Error,
+                )],
+            ),
+            (
+                with(json!({"mirrors": [{"percentage": {"value": 5.0}}]})),
+                vec![row(
+                    "virtualservice-mirror",
+                    "spec.http[0].mirrors[0].destination",
+                    Error,
+                )],
+            ),
+            (
+                json!({"hosts": ["r"], "gateways": ["ingress.istio-system.svc.cluster.local"], "http": [route("r")]}),
+                vec![row("virtualservice-gateways", "spec.gateways[0]", Warning)],
+            ),
+            (
+                json!({"hosts": ["r"], "gateways": ["istio-system/"], "http": [route("r")]}),
+                vec![row("virtualservice-gateways", "spec.gateways[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "gateways": ["Bad_Gateway"], "http": [route("r")]}),
+                vec![row("virtualservice-gateways", "spec.gateways[0]", Error)],
+            ),
+            (
+                json!({"hosts": ["r"], "exportTo": ["~"], "http": [route("r")]}),
+                vec![row("virtualservice-export-to", "spec.exportTo[0]", Error)],
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(check(spec.clone()), expected, "{spec}");
+        }
+        // The legacy form's message gives the namespace/name form.
+        let object = vs(
+            json!({"hosts": ["r"], "gateways": ["ingress.istio-system.svc.cluster.local"], "http": [route("r")]}),
+        );
+        let subject = crate::rules::Subject {
+            kind: ObjectKind::VirtualService,
+            operation: crate::rules::Operation::Create,
+            object: &object,
+            old_object: None,
+            requested_version: None,
+            namespace: None,
+        };
+        assert!(
+            crate::rules::evaluate(&subject)[0]
+                .message
+                .contains("istio-system/ingress")
+        );
+    }
+
+    #[test]
+    fn external_mesh() {
+        let cases = [
+            // Same namespace, in every host form.
+            (
+                json!({"hosts": ["ratings"], "gateways": ["external-mesh", "mesh"], "http": [route("ratings")]}),
+                vec![],
+            ),
+            (
+                json!({"hosts": ["ratings"], "gateways": ["external-mesh", "mesh"], "http": [route("ratings.shop.svc.cluster.local")]}),
+                vec![],
+            ),
+            // Another namespace: error at the host.
+            (
+                json!({"hosts": ["ratings"], "gateways": ["external-mesh", "mesh"], "http": [route("ratings.prod.svc")]}),
+                vec![row(
+                    "virtualservice-external-mesh",
+                    "spec.http[0].route[0].destination.host",
+                    Error,
+                )],
+            ),
+            // Not a Service name: not checked. Without mesh: info.
+            (
+                json!({"hosts": ["ratings"], "gateways": ["external-mesh"], "http": [route("api.example.com")]}),
+                vec![row("virtualservice-external-mesh", "spec.gateways", Info)],
+            ),
+            // Without external-mesh nothing is checked.
+            (
+                json!({"hosts": ["ratings"], "http": [route("ratings.prod.svc")]}),
+                vec![],
+            ),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(check(spec.clone()), expected, "{spec}");
+        }
     }
 }
