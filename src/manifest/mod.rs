@@ -1,0 +1,5 @@
+//! Manifests in files: YAML read with positions, and fixes written back into the text without
+//! touching anything they do not change.
+
+pub mod edit;
+pub mod yaml;
