@@ -1,4 +1,4 @@
-//! The command line of INTERFACE.md: `serve`, `review` and `certs`, each a thin shell around the
+//! The command line of INTERFACE.md: `serve`, `review`, `check`, `fix` and `certs`, each a thin shell around the
 //! library. Exit codes: 0 success, 1 findings at or above the threshold, 2 usage, I/O or parse
 //! errors.
 
@@ -15,6 +15,7 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::admission;
 use crate::certs::{self, CertRequest};
 use crate::engine::{Engine, Webhook};
+use crate::lint::run::{self, FailOn, FixOutput, Format};
 use crate::policy::Mode;
 use crate::server::{self, ServeConfig, TlsSource};
 use crate::telemetry::{self, LogFormat};
@@ -38,8 +39,49 @@ pub enum Command {
     Serve(ServeArgs),
     /// Answer one AdmissionReview from a file or stdin exactly as `serve` would.
     Review(ReviewArgs),
+    /// Lint manifests offline with the webhook's rules: files, directories, `-` for stdin.
+    Check(CheckArgs),
+    /// Apply every fix the mutating webhook would apply to manifest files.
+    Fix(FixArgs),
     /// Write a CA and a serving certificate for the webhook Service; print the caBundle.
     Certs(CertsArgs),
+}
+
+/// Flags of `meshgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy file (YAML); the built-in default policy otherwise.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// The least severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Flags of `meshgate fix`.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Policy file (YAML); the built-in default policy otherwise.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The least severity that makes the run fail when it remains after fixing (exit 1).
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Rewrite the files (atomically) instead of printing them.
+    #[arg(long, conflicts_with = "diff")]
+    pub in_place: bool,
+    /// Print a unified diff instead of the rewritten files.
+    #[arg(long)]
+    pub diff: bool,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Flags of `meshgate serve`; each also reads `MESHGATE_<FLAG>`.
@@ -188,6 +230,14 @@ pub fn run(cli: Cli) -> ExitCode {
             telemetry::init(LogFormat::Text, LevelFilter::WARN);
             review(&args)
         }
+        Command::Check(args) => {
+            telemetry::init(LogFormat::Text, LevelFilter::WARN);
+            check(&args)
+        }
+        Command::Fix(args) => {
+            telemetry::init(LogFormat::Text, LevelFilter::WARN);
+            fix(&args)
+        }
         Command::Certs(args) => {
             telemetry::init(LogFormat::Text, LevelFilter::WARN);
             write_certs(&args)
@@ -309,6 +359,39 @@ fn review(args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     out.push(b'\n');
     std::io::Write::write_all(&mut std::io::stdout(), &out).context("writing stdout")?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
+    let code = run::check(
+        &engine,
+        &args.paths,
+        args.format,
+        args.fail_on,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
+    .context("writing the report")?;
+    Ok(ExitCode::from(code))
+}
+
+fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
+    let output = match (args.in_place, args.diff) {
+        (true, _) => FixOutput::InPlace,
+        (_, true) => FixOutput::Diff,
+        _ => FixOutput::Stdout,
+    };
+    let code = run::fix(
+        &engine,
+        &args.paths,
+        output,
+        args.fail_on,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
+    .context("writing the result")?;
+    Ok(ExitCode::from(code))
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {

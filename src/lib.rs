@@ -6,6 +6,7 @@ pub mod admission;
 pub mod certs;
 pub mod cli;
 pub mod engine;
+pub mod lint;
 pub mod manifest;
 pub mod metrics;
 pub mod policy;

@@ -24,7 +24,12 @@ pub enum EditError {
 }
 
 /// Applies `ops` (paths relative to `base` inside document `index`) to `text`.
-pub fn apply(text: &str, index: usize, base: &FieldPath, ops: &[PatchOp]) -> Result<String, EditError> {
+pub fn apply(
+    text: &str,
+    index: usize,
+    base: &FieldPath,
+    ops: &[PatchOp],
+) -> Result<String, EditError> {
     let before = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let mut expected: Vec<Value> = before.iter().map(|d| d.value.clone()).collect();
     let target = expected.get_mut(index).ok_or(EditError::Mismatch)?;
@@ -45,15 +50,30 @@ pub fn apply(text: &str, index: usize, base: &FieldPath, ops: &[PatchOp]) -> Res
 
 fn rebase(op: &PatchOp, base: &FieldPath) -> PatchOp {
     match op {
-        PatchOp::Add { path, value } => PatchOp::Add { path: base.join(path), value: value.clone() },
-        PatchOp::Remove { path } => PatchOp::Remove { path: base.join(path) },
-        PatchOp::Replace { path, value } => PatchOp::Replace { path: base.join(path), value: value.clone() },
-        PatchOp::Move { from, path } => PatchOp::Move { from: base.join(from), path: base.join(path) },
+        PatchOp::Add { path, value } => PatchOp::Add {
+            path: base.join(path),
+            value: value.clone(),
+        },
+        PatchOp::Remove { path } => PatchOp::Remove {
+            path: base.join(path),
+        },
+        PatchOp::Replace { path, value } => PatchOp::Replace {
+            path: base.join(path),
+            value: value.clone(),
+        },
+        PatchOp::Move { from, path } => PatchOp::Move {
+            from: base.join(from),
+            path: base.join(path),
+        },
     }
 }
 
 /// The node at `segments`, refusing a route through anchors or aliases.
-fn navigate<'a>(root: &'a Node, segments: &[Segment], whole: &FieldPath) -> Result<&'a Node, EditError> {
+fn navigate<'a>(
+    root: &'a Node,
+    segments: &[Segment],
+    whole: &FieldPath,
+) -> Result<&'a Node, EditError> {
     let mut node = root;
     for segment in segments {
         if node.anchored {
@@ -91,7 +111,10 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
             let parent_node = navigate(root, parent, path)?;
             let (entries, flow) = map_of(parent_node, path)?;
             let key = key_of(last, path)?;
-            let entry = entries.iter().find(|e| e.key == key).ok_or(EditError::Mismatch)?;
+            let entry = entries
+                .iter()
+                .find(|e| e.key == key)
+                .ok_or(EditError::Mismatch)?;
             if contains_anchor(&entry.value) {
                 return Err(EditError::Anchored(path.to_string()));
             }
@@ -134,7 +157,9 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                     }
                     Ok(editor.append_item(items, value))
                 }
-                (Kind::Seq { items, .. }, Segment::Index(i)) if *i < items.len() && matches!(op, PatchOp::Replace { .. }) => {
+                (Kind::Seq { items, .. }, Segment::Index(i))
+                    if *i < items.len() && matches!(op, PatchOp::Replace { .. }) =>
+                {
                     Ok(editor.replace_node(&items[*i], value))
                 }
                 _ => Err(EditError::Unsupported(path.to_string())),
@@ -150,8 +175,15 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
             let (entries, _) = map_of(parent_node, from)?;
             let key = key_of(from_last, from)?;
             let new_key = key_of(to_last, path)?;
-            let entry = entries.iter().find(|e| e.key == key).ok_or(EditError::Mismatch)?;
-            Ok(editor.splice(entry.key_start.byte, entry.key_end.byte, &render_key(new_key)))
+            let entry = entries
+                .iter()
+                .find(|e| e.key == key)
+                .ok_or(EditError::Mismatch)?;
+            Ok(editor.splice(
+                entry.key_start.byte,
+                entry.key_end.byte,
+                &render_key(new_key),
+            ))
         }
     }
 }
@@ -189,7 +221,11 @@ fn value_at(value: &Value, segments: &[Segment]) -> Result<Value, EditError> {
 /// How far this document indents block sequences under their key (0 for `key:\n- a`, 2 for
 /// `key:\n  - a`), from the first one it has.
 fn sequence_offset(text: &str, node: &Node) -> Option<usize> {
-    if let Kind::Map { entries, flow: false } = &node.kind {
+    if let Kind::Map {
+        entries,
+        flow: false,
+    } = &node.kind
+    {
         for entry in entries {
             if let Kind::Seq { items, flow: false } = &entry.value.kind
                 && let Some(first) = items.first()
@@ -236,30 +272,50 @@ impl TextEdit<'_> {
 
     /// The offset just after the line holding `byte`.
     fn after_line(&self, byte: usize) -> usize {
-        self.text[byte..].find('\n').map_or(self.text.len(), |i| byte + i + 1)
+        self.text[byte..]
+            .find('\n')
+            .map_or(self.text.len(), |i| byte + i + 1)
     }
 
     /// Where the content of an entry ends, for line arithmetic.
     fn content_end(entry: &Entry) -> usize {
-        entry.value.end.byte.max(entry.key_end.byte).saturating_sub(1)
+        entry
+            .value
+            .end
+            .byte
+            .max(entry.key_end.byte)
+            .saturating_sub(1)
     }
 
     /// Replaces a node's text with the value written inline (flow style for collections).
     fn replace_node(&self, node: &Node, value: &Value) -> String {
-        self.splice(node.start.byte, node.end.byte.max(node.start.byte), &render_inline(value))
+        self.splice(
+            node.start.byte,
+            node.end.byte.max(node.start.byte),
+            &render_inline(value),
+        )
     }
 
     fn remove_entry(&self, entries: &[Entry], entry: &Entry) -> String {
         let line_start = self.line_start(entry.key_start.byte);
-        let own_line = self.text[line_start..entry.key_start.byte].trim().is_empty();
+        let own_line = self.text[line_start..entry.key_start.byte]
+            .trim()
+            .is_empty();
         if own_line {
             return self.splice(line_start, self.after_line(Self::content_end(entry)), "");
         }
         // The first entry of an item (`- key: value`): the next entry moves up after the dash.
-        let position = entries.iter().position(|e| std::ptr::eq(e, entry)).unwrap_or(0);
+        let position = entries
+            .iter()
+            .position(|e| std::ptr::eq(e, entry))
+            .unwrap_or(0);
         match entries.get(position + 1) {
             Some(next) => self.splice(entry.key_start.byte, next.key_start.byte, ""),
-            None => self.splice(entry.key_start.byte, self.after_line(Self::content_end(entry)) - 1, "{}"),
+            None => self.splice(
+                entry.key_start.byte,
+                self.after_line(Self::content_end(entry)) - 1,
+                "{}",
+            ),
         }
     }
 
@@ -278,7 +334,8 @@ impl TextEdit<'_> {
         let Some(last) = items.last() else {
             return self.text.to_string();
         };
-        let dash = dash_column(self.text, &items[0]).unwrap_or(items[0].start.col.saturating_sub(2));
+        let dash =
+            dash_column(self.text, &items[0]).unwrap_or(items[0].start.col.saturating_sub(2));
         let at = self.after_line(last.end.byte.max(last.start.byte + 1) - 1);
         let mut lines = Vec::new();
         render_item(value, dash, self.seq_offset, &mut lines);
@@ -302,9 +359,9 @@ impl TextEdit<'_> {
 fn plain_safe(text: &str) -> bool {
     !text.is_empty()
         && text.trim() == text
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | ':' | '+' | '~' | ' '))
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | ':' | '+' | '~' | ' ')
+        })
         && !text.starts_with(['-', ':', '~', '+', '.'])
         && !text.contains(": ")
         && !text.ends_with(':')
@@ -312,7 +369,11 @@ fn plain_safe(text: &str) -> bool {
 }
 
 fn render_key(key: &str) -> String {
-    if plain_safe(key) { key.to_string() } else { Value::String(key.to_string()).to_string() }
+    if plain_safe(key) {
+        key.to_string()
+    } else {
+        Value::String(key.to_string()).to_string()
+    }
 }
 
 /// A value on one line: scalars as YAML scalars (floats keep their `.0`), collections as flow.
@@ -323,7 +384,14 @@ fn render_inline(value: &Value) -> String {
             (Some(f), true) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.1}"),
             _ => n.to_string(),
         },
-        Value::Array(items) => format!("[{}]", items.iter().map(render_inline).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(render_inline)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()
@@ -336,14 +404,25 @@ fn render_inline(value: &Value) -> String {
 }
 
 fn is_block(value: &Value) -> bool {
-    matches!(value, Value::Object(m) if !m.is_empty()) || matches!(value, Value::Array(a) if !a.is_empty())
+    matches!(value, Value::Object(m) if !m.is_empty())
+        || matches!(value, Value::Array(a) if !a.is_empty())
 }
 
 /// `key: value` at `indent`, nested block collections below it.
-fn render_entry(key: &str, value: &Value, indent: usize, seq_offset: usize, lines: &mut Vec<String>) {
+fn render_entry(
+    key: &str,
+    value: &Value,
+    indent: usize,
+    seq_offset: usize,
+    lines: &mut Vec<String>,
+) {
     let pad = " ".repeat(indent);
     if !is_block(value) {
-        lines.push(format!("{pad}{}: {}", render_key(key), render_inline(value)));
+        lines.push(format!(
+            "{pad}{}: {}",
+            render_key(key),
+            render_inline(value)
+        ));
         return;
     }
     lines.push(format!("{pad}{}:", render_key(key)));
@@ -392,10 +471,28 @@ mod tests {
     #[test]
     fn removals_take_their_lines_only() {
         let text = "spec:\n  http:\n  # the main route\n  - websocketUpgrade: true  # old\n    route:\n    - destination:\n        host: r\n    timeout: 5s\n";
-        let out = fix(text, vec![PatchOp::Remove { path: FieldPath::fields("spec.http").index(0).field("websocketUpgrade") }]);
-        assert_eq!(out, "spec:\n  http:\n  # the main route\n  - route:\n    - destination:\n        host: r\n    timeout: 5s\n");
-        let out = fix(text, vec![PatchOp::Remove { path: FieldPath::fields("spec.http").index(0).field("timeout") }]);
-        assert_eq!(out, "spec:\n  http:\n  # the main route\n  - websocketUpgrade: true  # old\n    route:\n    - destination:\n        host: r\n");
+        let out = fix(
+            text,
+            vec![PatchOp::Remove {
+                path: FieldPath::fields("spec.http")
+                    .index(0)
+                    .field("websocketUpgrade"),
+            }],
+        );
+        assert_eq!(
+            out,
+            "spec:\n  http:\n  # the main route\n  - route:\n    - destination:\n        host: r\n    timeout: 5s\n"
+        );
+        let out = fix(
+            text,
+            vec![PatchOp::Remove {
+                path: FieldPath::fields("spec.http").index(0).field("timeout"),
+            }],
+        );
+        assert_eq!(
+            out,
+            "spec:\n  http:\n  # the main route\n  - websocketUpgrade: true  # old\n    route:\n    - destination:\n        host: r\n"
+        );
     }
 
     #[test]
@@ -404,9 +501,23 @@ mod tests {
         let out = fix(
             text,
             vec![
-                PatchOp::Add { path: FieldPath::fields("spec.http").index(0).field("headers").field("request"), value: json!({"add": {"x-env": "prod"}}) },
-                PatchOp::Add { path: FieldPath::fields("spec.http").index(0).field("mirrorPercentage"), value: json!({"value": 25.0}) },
-                PatchOp::Add { path: FieldPath::fields("spec.origins"), value: json!([{"exact": "*"}, {"prefix": "https://"}]) },
+                PatchOp::Add {
+                    path: FieldPath::fields("spec.http")
+                        .index(0)
+                        .field("headers")
+                        .field("request"),
+                    value: json!({"add": {"x-env": "prod"}}),
+                },
+                PatchOp::Add {
+                    path: FieldPath::fields("spec.http")
+                        .index(0)
+                        .field("mirrorPercentage"),
+                    value: json!({"value": 25.0}),
+                },
+                PatchOp::Add {
+                    path: FieldPath::fields("spec.origins"),
+                    value: json!([{"exact": "*"}, {"prefix": "https://"}]),
+                },
             ],
         );
         assert_eq!(
@@ -421,25 +532,47 @@ mod tests {
         let out = fix(
             text,
             vec![
-                PatchOp::Move { from: FieldPath::fields("a.per_try_timeout"), path: FieldPath::fields("a.perTryTimeout") },
-                PatchOp::Replace { path: FieldPath::fields("a.simple"), value: json!("LEAST_REQUEST") },
-                PatchOp::Add { path: FieldPath::fields("a.names").index(1), value: json!("y") },
+                PatchOp::Move {
+                    from: FieldPath::fields("a.per_try_timeout"),
+                    path: FieldPath::fields("a.perTryTimeout"),
+                },
+                PatchOp::Replace {
+                    path: FieldPath::fields("a.simple"),
+                    value: json!("LEAST_REQUEST"),
+                },
+                PatchOp::Add {
+                    path: FieldPath::fields("a.names").index(1),
+                    value: json!("y"),
+                },
             ],
         );
-        assert_eq!(out, "a:\n  perTryTimeout: 2s # why\n  simple: LEAST_REQUEST\n  names:\n    - x\n    - y\n");
+        assert_eq!(
+            out,
+            "a:\n  perTryTimeout: 2s # why\n  simple: LEAST_REQUEST\n  names:\n    - x\n    - y\n"
+        );
     }
 
     #[test]
     fn the_last_field_of_an_item_leaves_an_empty_map() {
         let text = "http:\n- websocketUpgrade: true\n- route: x\n";
-        let out = fix(text, vec![PatchOp::Remove { path: FieldPath::fields("http").index(0).field("websocketUpgrade") }]);
+        let out = fix(
+            text,
+            vec![PatchOp::Remove {
+                path: FieldPath::fields("http").index(0).field("websocketUpgrade"),
+            }],
+        );
         assert_eq!(out, "http:\n- {}\n- route: x\n");
     }
 
     #[test]
     fn flow_collections_are_rewritten_inline() {
         let text = "a: {b: 1, c: [x]}  # note\n";
-        let out = fix(text, vec![PatchOp::Remove { path: FieldPath::fields("a.b") }]);
+        let out = fix(
+            text,
+            vec![PatchOp::Remove {
+                path: FieldPath::fields("a.b"),
+            }],
+        );
         assert_eq!(out, "a: {c: [x]}  # note\n");
     }
 
@@ -447,11 +580,26 @@ mod tests {
     fn anchors_are_refused_and_other_documents_kept() {
         let text = "a: &h\n  x: 1\nb: *h\n";
         assert!(matches!(
-            apply(text, 0, &FieldPath::root(), &[PatchOp::Remove { path: FieldPath::fields("a.x") }]),
+            apply(
+                text,
+                0,
+                &FieldPath::root(),
+                &[PatchOp::Remove {
+                    path: FieldPath::fields("a.x")
+                }]
+            ),
             Err(EditError::Anchored(_))
         ));
         let text = "# first\nkind: A\n---\nkind: B\nold: 1\n---\nkind: C\n";
-        let out = apply(text, 1, &FieldPath::root(), &[PatchOp::Remove { path: FieldPath::fields("old") }]).unwrap();
+        let out = apply(
+            text,
+            1,
+            &FieldPath::root(),
+            &[PatchOp::Remove {
+                path: FieldPath::fields("old"),
+            }],
+        )
+        .unwrap();
         assert_eq!(out, "# first\nkind: A\n---\nkind: B\n---\nkind: C\n");
     }
 }

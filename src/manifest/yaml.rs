@@ -130,7 +130,12 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                         let (node, value) = builder.node(event, span)?;
                         match builder.next_required()? {
                             (Event::DocumentEnd, _) => {}
-                            (_, span) => return Err(error_at(Mark::from(&span.start), "expected the end of the document")),
+                            (_, span) => {
+                                return Err(error_at(
+                                    Mark::from(&span.start),
+                                    "expected the end of the document",
+                                ));
+                            }
                         }
                         (Some(node), value)
                     }
@@ -165,7 +170,8 @@ impl<'a> Builder<'a> {
     }
 
     fn next_required(&mut self) -> Result<(Event<'a>, Span), YamlError> {
-        self.next()?.ok_or_else(|| error_at(Mark::default(), "unexpected end of input"))
+        self.next()?
+            .ok_or_else(|| error_at(Mark::default(), "unexpected end of input"))
     }
 
     fn remember(&mut self, anchor: usize, value: &Value) {
@@ -252,11 +258,24 @@ impl<'a> Builder<'a> {
                             break;
                         }
                         Event::Scalar(text, ..) => text.into_owned(),
-                        Event::Alias(_) => return Err(error_at(key_start, "aliases as mapping keys are not supported")),
-                        _ => return Err(error_at(key_start, "only scalar mapping keys are supported")),
+                        Event::Alias(_) => {
+                            return Err(error_at(
+                                key_start,
+                                "aliases as mapping keys are not supported",
+                            ));
+                        }
+                        _ => {
+                            return Err(error_at(
+                                key_start,
+                                "only scalar mapping keys are supported",
+                            ));
+                        }
                     };
                     if key == "<<" {
-                        return Err(error_at(key_start, "merge keys (<<) are not supported: write the fields out"));
+                        return Err(error_at(
+                            key_start,
+                            "merge keys (<<) are not supported: write the fields out",
+                        ));
                     }
                     if map.contains_key(&key) {
                         return Err(error_at(key_start, format!("duplicate key `{key}`")));
@@ -302,8 +321,12 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Value::Bool(true),
-        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return Value::Bool(false),
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
+            return Value::Bool(true);
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false);
+        }
         _ => {}
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
@@ -326,7 +349,9 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
         return Value::Number(n.into());
     }
     let looks_float = digits.bytes().any(|b| b.is_ascii_digit())
-        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().filter(|b| *b == b'.').count() <= 1;
     if looks_float
         && let Ok(n) = text.parse::<f64>()
@@ -395,7 +420,11 @@ mod tests {
         let root = docs[0].root.as_ref().unwrap();
         let path = FieldPath::fields("metadata.labels").key("istio.io/rev");
         assert_eq!(root.line_of(path.segments()), 8);
-        assert_eq!(root.line_of(FieldPath::fields("metadata.annotations").segments()), 5, "deepest existing part");
+        assert_eq!(
+            root.line_of(FieldPath::fields("metadata.annotations").segments()),
+            5,
+            "deepest existing part"
+        );
     }
 
     #[test]
@@ -418,7 +447,13 @@ mod tests {
     fn anchors_resolve_and_are_marked() {
         let docs = parse("a: &x {k: v}\nb: *x\n").unwrap();
         assert_eq!(docs[0].value, json!({"a": {"k": "v"}, "b": {"k": "v"}}));
-        let Some(Node { kind: Kind::Map { entries, .. }, .. }) = &docs[0].root else { panic!() };
+        let Some(Node {
+            kind: Kind::Map { entries, .. },
+            ..
+        }) = &docs[0].root
+        else {
+            panic!()
+        };
         assert!(entries[0].value.anchored && entries[1].value.anchored);
     }
 }

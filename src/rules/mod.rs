@@ -74,11 +74,11 @@ impl Action {
 
 /// Declares the catalog once: variant, id, whether it is fixable, its default action.
 macro_rules! catalog {
-    ($($variant:ident => $id:literal, fixable: $fixable:literal, default: $default:ident;)*) => {
+    ($($variant:ident => $id:literal, fixable: $fixable:literal, default: $default:ident, $summary:literal;)*) => {
         /// A rule of RULES.md.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule {
-            $(#[doc = $id] $variant,)*
+            $(#[doc = $summary] $variant,)*
         }
 
         impl Rule {
@@ -99,6 +99,13 @@ macro_rules! catalog {
                 }
             }
 
+            /// What the rule checks, in one sentence (help text of reports).
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $summary,)*
+                }
+            }
+
             /// The action when the policy does not name the rule.
             pub fn default_action(self) -> Action {
                 match self {
@@ -110,36 +117,36 @@ macro_rules! catalog {
 }
 
 catalog! {
-    NamespaceInjectionConflict => "namespace-injection-conflict", fixable: true, default: Deny;
-    NamespaceInjectionShadowedRevision => "namespace-injection-shadowed-revision", fixable: true, default: Warn;
-    NamespaceInjectionLabelValue => "namespace-injection-label-value", fixable: false, default: Warn;
-    VirtualServiceLegacyFields => "virtualservice-legacy-fields", fixable: true, default: Fix;
-    VirtualServiceDeprecatedFields => "virtualservice-deprecated-fields", fixable: true, default: Fix;
-    VirtualServiceFieldSpelling => "virtualservice-field-spelling", fixable: true, default: Fix;
-    VirtualServiceUnknownFields => "virtualservice-unknown-fields", fixable: false, default: Warn;
-    VirtualServiceApiVersion => "virtualservice-api-version", fixable: false, default: Warn;
-    VirtualServiceHosts => "virtualservice-hosts", fixable: false, default: Deny;
-    VirtualServiceRoutes => "virtualservice-routes", fixable: false, default: Deny;
-    VirtualServiceDestinations => "virtualservice-destinations", fixable: false, default: Deny;
-    VirtualServiceWeights => "virtualservice-weights", fixable: false, default: Deny;
-    VirtualServiceFault => "virtualservice-fault", fixable: false, default: Deny;
-    VirtualServiceMirror => "virtualservice-mirror", fixable: false, default: Deny;
-    VirtualServiceGateways => "virtualservice-gateways", fixable: false, default: Deny;
-    VirtualServiceExportTo => "virtualservice-export-to", fixable: false, default: Deny;
-    VirtualServiceExternalMesh => "virtualservice-external-mesh", fixable: false, default: Deny;
-    ServiceEntryFieldSpelling => "serviceentry-field-spelling", fixable: true, default: Fix;
-    ServiceEntryUnknownFields => "serviceentry-unknown-fields", fixable: false, default: Warn;
-    ServiceEntryApiVersion => "serviceentry-api-version", fixable: false, default: Warn;
-    ServiceEntryHosts => "serviceentry-hosts", fixable: false, default: Deny;
-    ServiceEntryAddresses => "serviceentry-addresses", fixable: false, default: Deny;
-    ServiceEntryPorts => "serviceentry-ports", fixable: false, default: Deny;
-    ServiceEntryResolution => "serviceentry-resolution", fixable: false, default: Deny;
-    ServiceEntryAddressesRequired => "serviceentry-addresses-required", fixable: false, default: Warn;
-    ServiceEntryExportTo => "serviceentry-export-to", fixable: false, default: Deny;
-    ServiceEntryGlobalMulticluster => "serviceentry-global-multicluster", fixable: false, default: Warn;
-    DestinationRuleDeprecatedFields => "destinationrule-deprecated-fields", fixable: true, default: Fix;
-    DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix;
-    DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn;
+    NamespaceInjectionConflict => "namespace-injection-conflict", fixable: true, default: Deny, "A namespace selects more than one sidecar injector (istio-injection with istio.io/rev or istio.io/dataplane-mode), so injection fails.";
+    NamespaceInjectionShadowedRevision => "namespace-injection-shadowed-revision", fixable: true, default: Warn, "istio-injection other than enabled overrides istio.io/rev, which then has no effect.";
+    NamespaceInjectionLabelValue => "namespace-injection-label-value", fixable: false, default: Warn, "istio-injection has a value other than enabled or disabled, which Istio ignores.";
+    VirtualServiceLegacyFields => "virtualservice-legacy-fields", fixable: true, default: Fix, "Fields removed in Istio 1.5 that current CRDs drop (appendHeaders, websocketUpgrade, fault.abort.percent, ...).";
+    VirtualServiceDeprecatedFields => "virtualservice-deprecated-fields", fixable: true, default: Fix, "Deprecated fields with a current replacement (fault.delay.percent, mirrorPercent, corsPolicy.allowOrigin).";
+    VirtualServiceFieldSpelling => "virtualservice-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
+    VirtualServiceUnknownFields => "virtualservice-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
+    VirtualServiceApiVersion => "virtualservice-api-version", fixable: false, default: Warn, "networking.istio.io/v1alpha3 or v1beta1 used where v1 is served (Istio 1.22 and later).";
+    VirtualServiceHosts => "virtualservice-hosts", fixable: false, default: Deny, "Hosts must be valid names, wildcards or IPs, distinct and non-overlapping; * is not allowed with the mesh gateway.";
+    VirtualServiceRoutes => "virtualservice-routes", fixable: false, default: Deny, "A VirtualService needs routes, and each HTTP route needs a route, redirect, directResponse or delegate.";
+    VirtualServiceDestinations => "virtualservice-destinations", fixable: false, default: Deny, "Destinations need a valid host (not *), a DNS-1123 subset and a port within 1-65535.";
+    VirtualServiceWeights => "virtualservice-weights", fixable: false, default: Deny, "Destination weights must not be negative and should add up to 100.";
+    VirtualServiceFault => "virtualservice-fault", fixable: false, default: Deny, "Fault injection needs an abort or a delay, percentages within range and an HTTP status 200-599.";
+    VirtualServiceMirror => "virtualservice-mirror", fixable: false, default: Deny, "Mirror percentages within 0-100, and a destination for every mirror.";
+    VirtualServiceGateways => "virtualservice-gateways", fixable: false, default: Deny, "Gateway references are name, namespace/name or mesh; the dotted legacy form is deprecated.";
+    VirtualServiceExportTo => "virtualservice-export-to", fixable: false, default: Deny, "exportTo entries are ., * or namespaces, without duplicates; * stands alone.";
+    VirtualServiceExternalMesh => "virtualservice-external-mesh", fixable: false, default: Deny, "external-mesh VirtualServices must live in the destination Service's namespace.";
+    ServiceEntryFieldSpelling => "serviceentry-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
+    ServiceEntryUnknownFields => "serviceentry-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
+    ServiceEntryApiVersion => "serviceentry-api-version", fixable: false, default: Warn, "networking.istio.io/v1alpha3 or v1beta1 used where v1 is served (Istio 1.22 and later).";
+    ServiceEntryHosts => "serviceentry-hosts", fixable: false, default: Deny, "A ServiceEntry needs hosts that are valid names; * is not allowed, partial wildcards are literal.";
+    ServiceEntryAddresses => "serviceentry-addresses", fixable: false, default: Deny, "Addresses must be IPs or CIDRs; CIDRs need resolution NONE or STATIC.";
+    ServiceEntryPorts => "serviceentry-ports", fixable: false, default: Deny, "Ports need unique numbers and DNS-1123 names within range, and a known protocol.";
+    ServiceEntryResolution => "serviceentry-resolution", fixable: false, default: Deny, "Endpoints, hosts and workloadSelector must fit the resolution mode.";
+    ServiceEntryAddressesRequired => "serviceentry-addresses-required", fixable: false, default: Warn, "A TCP port without addresses cannot be routed unless DNS auto-allocation assigns one (IST0134).";
+    ServiceEntryExportTo => "serviceentry-export-to", fixable: false, default: Deny, "exportTo entries are ., *, ~ or namespaces, without duplicates; * and ~ stand alone.";
+    ServiceEntryGlobalMulticluster => "serviceentry-global-multicluster", fixable: false, default: Warn, "The retired .global multicluster pattern: .global hosts, non class E addresses, ports other than 15443.";
+    DestinationRuleDeprecatedFields => "destinationrule-deprecated-fields", fixable: true, default: Fix, "Deprecated traffic policy settings (consecutiveErrors, LEAST_CONN, consistentHash.minimumRingSize).";
+    DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
+    DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
 }
 
 impl fmt::Display for Rule {

@@ -41,7 +41,10 @@ pub enum PatchOp {
 #[error("patch operation on {0} does not apply")]
 pub struct PatchError(pub String);
 
-fn container_mut<'a, 'p>(root: &'a mut Value, path: &'p FieldPath) -> Option<(&'a mut Value, &'p Segment)> {
+fn container_mut<'a, 'p>(
+    root: &'a mut Value,
+    path: &'p FieldPath,
+) -> Option<(&'a mut Value, &'p Segment)> {
     let (last, parent) = path.segments().split_last()?;
     let mut node = root;
     for segment in parent {
@@ -77,7 +80,9 @@ pub fn apply(value: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
     for op in ops {
         let failed = |path: &FieldPath| PatchError(path.pointer());
         match op {
-            PatchOp::Add { path, value: new } => put(value, path, new.clone()).ok_or_else(|| failed(path))?,
+            PatchOp::Add { path, value: new } => {
+                put(value, path, new.clone()).ok_or_else(|| failed(path))?
+            }
             PatchOp::Remove { path } => take(value, path).map(drop).ok_or_else(|| failed(path))?,
             PatchOp::Replace { path, value: new } => {
                 take(value, path).ok_or_else(|| failed(path))?;
@@ -105,20 +110,43 @@ mod tests {
     fn apply_agrees_with_the_json_patch_crate() {
         let original = json!({"spec": {"a": 1, "list": [1, 2], "snake_key": {"x": true}}});
         let ops = vec![
-            PatchOp::Remove { path: FieldPath::fields("spec.a") },
-            PatchOp::Add { path: FieldPath::fields("spec.list").index(2), value: json!(3) },
-            PatchOp::Add { path: FieldPath::fields("spec.new"), value: json!({"v": 1.5}) },
-            PatchOp::Replace { path: FieldPath::fields("spec.list").index(0), value: json!(0) },
-            PatchOp::Move { from: FieldPath::fields("spec.snake_key"), path: FieldPath::fields("spec.snakeKey") },
+            PatchOp::Remove {
+                path: FieldPath::fields("spec.a"),
+            },
+            PatchOp::Add {
+                path: FieldPath::fields("spec.list").index(2),
+                value: json!(3),
+            },
+            PatchOp::Add {
+                path: FieldPath::fields("spec.new"),
+                value: json!({"v": 1.5}),
+            },
+            PatchOp::Replace {
+                path: FieldPath::fields("spec.list").index(0),
+                value: json!(0),
+            },
+            PatchOp::Move {
+                from: FieldPath::fields("spec.snake_key"),
+                path: FieldPath::fields("spec.snakeKey"),
+            },
         ];
         let mut ours = original.clone();
         apply(&mut ours, &ops).unwrap();
-        let theirs: json_patch::Patch = serde_json::from_value(serde_json::to_value(&ops).unwrap()).unwrap();
+        let theirs: json_patch::Patch =
+            serde_json::from_value(serde_json::to_value(&ops).unwrap()).unwrap();
         let mut expected = original.clone();
         json_patch::patch(&mut expected, &theirs).unwrap();
         assert_eq!(ours, expected);
         let mut broken = original;
-        assert!(apply(&mut broken, &[PatchOp::Remove { path: FieldPath::fields("spec.missing") }]).is_err());
+        assert!(
+            apply(
+                &mut broken,
+                &[PatchOp::Remove {
+                    path: FieldPath::fields("spec.missing")
+                }]
+            )
+            .is_err()
+        );
     }
 
     #[test]

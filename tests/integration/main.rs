@@ -9,5 +9,6 @@ mod support;
 mod catalog;
 mod cli;
 mod legacy;
+mod lint;
 mod router;
 mod serve;

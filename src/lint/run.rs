@@ -1,0 +1,260 @@
+//! The whole of a `check` or `fix` run: inputs in, reports out, and the exit code of
+//! INTERFACE.md (2 when an input could not be read or parsed — the others are still checked —
+//! else 1 when a finding at or above `--fail-on` remains, else 0).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::inputs::{self, Input, Source};
+use super::report::{self, Summary};
+use super::{InputError, LintFinding, check_text, fix_text};
+use crate::engine::Engine;
+use crate::rules::Severity;
+
+/// Exit code: nothing at or above the threshold.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: findings at or above the threshold remain.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: an input could not be read or parsed.
+pub const EXIT_INPUT: u8 = 2;
+
+/// `--format` of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per finding, then a summary.
+    Text,
+    /// The JSON document of INTERFACE.md.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// `--fail-on`: the least severity that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Errors fail.
+    Error,
+    /// Warnings and errors fail.
+    Warning,
+    /// Every finding fails.
+    Info,
+    /// Nothing fails.
+    None,
+}
+
+impl FailOn {
+    fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Info => true,
+            FailOn::None => false,
+        }
+    }
+}
+
+/// Where `fix` puts its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixOutput {
+    /// The rewritten files on stdout.
+    Stdout,
+    /// The files rewritten in place.
+    InPlace,
+    /// A unified diff on stdout.
+    Diff,
+}
+
+/// A `progress` line on stderr for long runs, when stderr is a terminal.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            enabled: std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, done: usize, total: usize) {
+        if self.enabled
+            && self.started.elapsed() > Duration::from_secs(1)
+            && (done.is_multiple_of(50) || done == total)
+        {
+            eprint!("\rmeshgate: {done}/{total} files");
+            self.shown = true;
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+fn exit_code(findings: &[LintFinding], errors: &[InputError], fail_on: FailOn) -> u8 {
+    if !errors.is_empty() {
+        EXIT_INPUT
+    } else if findings.iter().any(|f| fail_on.fails(f.severity)) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Runs `check` and writes its report to `out`; input errors also go to `err`.
+pub fn check(
+    engine: &Engine,
+    paths: &[PathBuf],
+    format: Format,
+    fail_on: FailOn,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<u8> {
+    let (inputs, mut errors) = inputs::collect(paths);
+    let mut findings = Vec::new();
+    let mut summary = Summary {
+        files: inputs.len(),
+        ..Summary::default()
+    };
+    let mut progress = Progress::new();
+    for (done, input) in inputs.iter().enumerate() {
+        match inputs::read(input).and_then(|text| check_text(engine, &input.name, &text)) {
+            Ok(result) => {
+                summary.documents += result.documents;
+                summary.objects += result.objects;
+                findings.extend(result.findings);
+            }
+            Err(e) => errors.push(e),
+        }
+        progress.update(done + 1, inputs.len());
+    }
+    progress.finish();
+    summary.count(&findings);
+    for error in &errors {
+        writeln!(err, "{error}")?;
+    }
+    match format {
+        Format::Text => {
+            for finding in &findings {
+                writeln!(out, "{}", report::text_line(finding))?;
+            }
+            writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
+        }
+        Format::Json => writeln!(out, "{}", report::json(&findings, &errors, &summary))?,
+        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors))?,
+    }
+    Ok(exit_code(&findings, &errors, fail_on))
+}
+
+/// Runs `fix`: rewritten files (or a diff) to `out`, what remains and what was skipped to `err`.
+pub fn fix(
+    engine: &Engine,
+    paths: &[PathBuf],
+    output: FixOutput,
+    fail_on: FailOn,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<u8> {
+    let (inputs, mut errors) = inputs::collect(paths);
+    let mut remaining = Vec::new();
+    let mut summary = Summary {
+        files: inputs.len(),
+        ..Summary::default()
+    };
+    let mut changes = 0;
+    let mut changed_files = 0;
+    let mut printed = 0;
+    let mut progress = Progress::new();
+    for (done, input) in inputs.iter().enumerate() {
+        progress.update(done + 1, inputs.len());
+        let original = match inputs::read(input) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let fixed = match fix_text(engine, &input.name, &original) {
+            Ok(fixed) => fixed,
+            Err(e) => {
+                // Nothing is written for a file that does not parse.
+                errors.push(e);
+                continue;
+            }
+        };
+        for skipped in &fixed.skipped {
+            writeln!(
+                err,
+                "{}:{}: not fixed: {}",
+                skipped.file, skipped.line, skipped.reason
+            )?;
+        }
+        changes += fixed.changes;
+        summary.documents += fixed.remaining.documents;
+        summary.objects += fixed.remaining.objects;
+        let changed = fixed.text != original;
+        changed_files += usize::from(changed);
+        match output {
+            FixOutput::Stdout => {
+                if printed > 0 {
+                    writeln!(out, "---")?;
+                }
+                write!(out, "{}", fixed.text)?;
+                if !fixed.text.is_empty() && !fixed.text.ends_with('\n') {
+                    writeln!(out)?;
+                }
+                printed += 1;
+            }
+            FixOutput::Diff if changed => write_diff(out, input, &original, &fixed.text)?,
+            FixOutput::InPlace if changed => match &input.source {
+                Source::File(path) => {
+                    if let Err(e) = inputs::write_atomically(path, &fixed.text) {
+                        errors.push(InputError::file(&input.name, format!("cannot write: {e}")));
+                    }
+                }
+                Source::Stdin => write!(out, "{}", fixed.text)?,
+            },
+            _ => {}
+        }
+        remaining.extend(fixed.remaining.findings);
+    }
+    progress.finish();
+    summary.count(&remaining);
+    for error in &errors {
+        writeln!(err, "{error}")?;
+    }
+    for finding in &remaining {
+        writeln!(err, "{}", report::text_line(finding))?;
+    }
+    writeln!(
+        err,
+        "fixed {changes} field{} in {changed_files} file{}; remaining: {}",
+        if changes == 1 { "" } else { "s" },
+        if changed_files == 1 { "" } else { "s" },
+        report::text_summary(&summary, errors.len())
+    )?;
+    Ok(exit_code(&remaining, &errors, fail_on))
+}
+
+fn write_diff(
+    out: &mut dyn Write,
+    input: &Input,
+    before: &str,
+    after: &str,
+) -> std::io::Result<()> {
+    let diff = similar::TextDiff::from_lines(before, after);
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", input.name), &format!("b/{}", input.name))
+    )
+}
