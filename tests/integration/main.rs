@@ -8,6 +8,8 @@ mod support;
 
 mod catalog;
 mod cli;
+mod deploy;
+mod e2e;
 mod legacy;
 mod lint;
 mod router;
