@@ -284,33 +284,30 @@ fn common_invariants(name: &str, install: &Install) {
     );
 
     // Both webhook configurations: the Service, the paths, every version, exclusions.
+    // The two webhook types share these fields but no trait.
+    macro_rules! view {
+        ($webhook:expr, $path:literal) => {
+            WebhookView {
+                path: $path,
+                client: &$webhook.client_config,
+                rules: &$webhook.rules,
+                selector: &$webhook.namespace_selector,
+                side_effects: &$webhook.side_effects,
+                match_policy: $webhook.match_policy.as_deref(),
+                versions: &$webhook.admission_review_versions,
+                timeout: $webhook.timeout_seconds,
+            }
+        };
+    }
     let mut webhooks: Vec<WebhookView> = install.validating[0]
         .webhooks
         .iter()
         .flatten()
-        .map(|w| WebhookView {
-            path: "/validate",
-            client: &w.client_config,
-            rules: &w.rules,
-            selector: &w.namespace_selector,
-            side_effects: &w.side_effects,
-            match_policy: w.match_policy.as_deref(),
-            versions: &w.admission_review_versions,
-            timeout: w.timeout_seconds,
-        })
+        .map(|w| view!(w, "/validate"))
         .collect();
     for w in install.mutating[0].webhooks.iter().flatten() {
         assert_eq!(w.reinvocation_policy.as_deref(), Some("IfNeeded"));
-        webhooks.push(WebhookView {
-            path: "/mutate",
-            client: &w.client_config,
-            rules: &w.rules,
-            selector: &w.namespace_selector,
-            side_effects: &w.side_effects,
-            match_policy: w.match_policy.as_deref(),
-            versions: &w.admission_review_versions,
-            timeout: w.timeout_seconds,
-        });
+        webhooks.push(view!(w, "/mutate"));
     }
     for WebhookView {
         path,
