@@ -6,6 +6,7 @@ pub mod response;
 pub mod wire;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::engine::{Engine, Outcome, Request, Requester, Webhook};
 use crate::rules::{ObjectKind, Operation, Subject};
@@ -134,6 +135,30 @@ fn check_object(
     Ok(())
 }
 
+/// The `kind` and `apiVersion` of a raw object, read without building the rest of it.
+fn head_of(raw: &RawValue) -> Result<Value, BadReview> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        kind: Option<Value>,
+        #[serde(rename = "apiVersion")]
+        api_version: Option<Value>,
+    }
+    match serde_json::from_str::<Head>(raw.get()) {
+        Ok(head) => {
+            let mut map = serde_json::Map::new();
+            if let Some(kind) = head.kind {
+                map.insert("kind".into(), kind);
+            }
+            if let Some(api_version) = head.api_version {
+                map.insert("apiVersion".into(), api_version);
+            }
+            Ok(Value::Object(map))
+        }
+        // Not an object: the caller names what it is.
+        Err(_) => serde_json::from_str(raw.get()).map_err(BadReview::Malformed),
+    }
+}
+
 fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -182,12 +207,12 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
     let operation_enum =
         parse_operation(operation.as_deref()).ok_or(BadReview::BadOperation(operation))?;
     let object = object.filter(|o| !o.is_null());
-    let old_object = old_object.filter(|o| !o.is_null());
+    let old_raw = old_object.filter(|o| o.get() != "null");
     if let Some(object) = &object {
         check_object("object", object, &gvk)?;
     }
-    if let Some(old) = &old_object {
-        check_object("oldObject", old, &gvk)?;
+    if let Some(old) = &old_raw {
+        check_object("oldObject", &head_of(old)?, &gvk)?;
     }
     let object_kind = ObjectKind::from_group_kind(&gvk.group, &gvk.kind);
     let object_ref = match (&namespace, &name) {
@@ -200,21 +225,40 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
     let outcome = match (object_kind, &object) {
         (Some(kind), Some(object)) => {
             let requested_version = request_kind.as_ref().unwrap_or(&gvk).version.as_str();
-            let request = Request {
-                subject: Subject {
-                    kind,
-                    operation: operation_enum,
-                    object,
-                    old_object: old_object.as_ref(),
-                    requested_version: Some(requested_version),
-                    namespace: namespace.as_deref(),
-                },
-                requester: Requester {
-                    username: &user_info.username,
-                    groups: &user_info.groups,
-                },
+            let run = |old_object: Option<&Value>| {
+                let request = Request {
+                    subject: Subject {
+                        kind,
+                        operation: operation_enum,
+                        object,
+                        old_object,
+                        requested_version: Some(requested_version),
+                        namespace: namespace.as_deref(),
+                    },
+                    requester: Requester {
+                        username: &user_info.username,
+                        groups: &user_info.groups,
+                    },
+                };
+                engine.review(&request, webhook)
             };
-            engine.review(&request, webhook)
+            // The stored object matters to Namespace fixes (which label the request changed)
+            // and to ratcheting (only when something would be denied): parse it only then.
+            let parse_old = |raw: &RawValue| {
+                serde_json::from_str::<Value>(raw.get()).map_err(BadReview::Malformed)
+            };
+            match (kind, &old_raw) {
+                (ObjectKind::Namespace, Some(raw)) => run(Some(&parse_old(raw)?)),
+                (_, Some(raw)) => {
+                    let outcome = run(None);
+                    if outcome.allowed() {
+                        outcome
+                    } else {
+                        run(Some(&parse_old(raw)?))
+                    }
+                }
+                (_, None) => run(None),
+            }
         }
         (Some(kind), None) if matches!(operation_enum, Operation::Create | Operation::Update) => {
             return Err(BadReview::MissingObject(kind.as_str()));

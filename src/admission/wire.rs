@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The two AdmissionReview versions the API server may send; the answer uses the same one.
 pub const V1: &str = "admission.k8s.io/v1";
@@ -49,9 +50,10 @@ pub struct RequestIn {
     /// The new object; `null` on DELETE.
     #[serde(default)]
     pub object: Option<Value>,
-    /// The stored object on UPDATE and DELETE.
+    /// The stored object on UPDATE and DELETE, kept as text: most reviews never need it, and on
+    /// a large UPDATE building it as a value would double the parse.
     #[serde(default)]
-    pub old_object: Option<Value>,
+    pub old_object: Option<Box<RawValue>>,
     /// Whether this is a dry run (meshgate has no side effects, so it answers the same).
     #[serde(default)]
     pub dry_run: Option<bool>,

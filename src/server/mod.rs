@@ -268,9 +268,10 @@ impl Bound {
     }
 }
 
-/// Accepts TLS connections and serves each with HTTP/1.1 or HTTP/2 until told to stop; returns
-/// the handle that drains the open connections.
-async fn accept_loop(
+/// Accepts TLS connections and serves each with HTTP/1.1 or HTTP/2 until `stop` turns true;
+/// returns the handle that drains the open connections. Public so that the benchmark's baseline
+/// server runs the very same connection handling.
+pub async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     router: axum::Router,

@@ -275,3 +275,33 @@ fn namespace_warnings_over_the_admission_path() {
         Some(serde_json::json!([{"op": "remove", "path": "/metadata/labels/istio.io~1rev"}]))
     );
 }
+
+#[test]
+fn ratcheting_reads_the_stored_object_only_when_something_would_deny() {
+    let defaults = meshgate::policy::Policy::default();
+    let broken =
+        yaml_documents(&fixtures("migration").join("split-negative-weight.yaml")).remove(0);
+    let fine =
+        yaml_documents(&fixtures("migration").join("split-serviceentry-to-new-backend.yaml"))
+            .remove(1);
+    // The stored object already had the negative weight: warned, not denied.
+    let mut touched = broken.clone();
+    touched["metadata"]["labels"] = serde_json::json!({"team": "billing"});
+    let answer = answer(
+        &defaults,
+        Webhook::Validate,
+        &review_of(&touched, Some(&broken), "v1", "v1"),
+    );
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
+    assert!(
+        warnings_of(&answer)[0]
+            .starts_with("virtualservice-weights: spec.http[0].route[0].weight: ")
+    );
+    // A new violation on UPDATE is denied.
+    let answer = crate::support::answer(
+        &defaults,
+        Webhook::Validate,
+        &review_of(&broken, Some(&fine), "v1", "v1"),
+    );
+    assert_eq!(answer["response"]["allowed"], false, "{answer}");
+}
