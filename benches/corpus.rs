@@ -2,6 +2,9 @@
 //! routes like the ones platform teams write (matches, weighted splits, retries, headers, one
 //! legacy field in a few), and Namespaces.
 
+// Each benchmark program uses part of this corpus.
+#![allow(dead_code)]
+
 use serde_json::{Value, json};
 
 /// One HTTP route; every tenth carries a legacy field so that conversions are exercised too.

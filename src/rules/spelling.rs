@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{
     Change, FieldPath, Finding, Fix, IstioVersion, ObjectKind, PatchOp, Rule, Severity, Subject,
 };
-use crate::schema;
+use crate::schema::{self, Compiled};
 
 /// Every Istio release accepts camelCase field names.
 const CAMEL_SINCE: IstioVersion = IstioVersion::new(1, 0);
@@ -157,10 +157,8 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
         },
         findings: Vec::new(),
     };
-    if let (Some(schema), Some(spec)) = (
-        schema::spec_schema(subject.kind),
-        subject.object.get("spec"),
-    ) {
+    if let (Some(schema), Some(spec)) = (schema::compiled(subject.kind), subject.object.get("spec"))
+    {
         walker.walk(schema, spec, &mut Vec::new());
     }
     walker.findings
@@ -205,10 +203,13 @@ fn parents_of(stack: &[Step<'_>]) -> Vec<String> {
 }
 
 impl Walker {
-    fn walk<'a>(&mut self, schema: &'static Value, value: &'a Value, stack: &mut Vec<Step<'a>>) {
+    fn walk<'a>(&mut self, schema: &'static Compiled, value: &'a Value, stack: &mut Vec<Step<'a>>) {
+        if schema.leaf {
+            return;
+        }
         match value {
             Value::Array(items) => {
-                if let Some(item_schema) = schema::list_items(schema) {
+                if let Some(item_schema) = &schema.items {
                     for (i, item) in items.iter().enumerate() {
                         stack.push(Step::Index(i));
                         self.walk(item_schema, item, stack);
@@ -217,11 +218,12 @@ impl Walker {
                 }
             }
             Value::Object(map) => {
-                if schema::has_declared_fields(schema) {
+                if schema.free_form {
+                } else if !schema.fields.is_empty() {
                     for (key, child) in map {
                         self.field(schema, map, key, child, stack);
                     }
-                } else if let Some(value_schema) = schema::map_values(schema) {
+                } else if let Some(value_schema) = &schema.values {
                     for (key, child) in map {
                         stack.push(Step::Key(key));
                         self.walk(value_schema, child, stack);
@@ -235,13 +237,13 @@ impl Walker {
 
     fn field<'a>(
         &mut self,
-        schema: &'static Value,
+        schema: &'static Compiled,
         map: &'a Map<String, Value>,
         key: &'a str,
         child: &'a Value,
         stack: &mut Vec<Step<'a>>,
     ) {
-        if let Some(child_schema) = schema::field_schema(schema, key) {
+        if let Some((_, child_schema)) = schema.field(key) {
             stack.push(Step::Field {
                 written: key,
                 canonical: key,
@@ -258,7 +260,7 @@ impl Walker {
         let path = path_of(stack);
         let key_path = path.field(key);
         if let Some(camel) = camel.as_deref()
-            && let Some((declared_name, child_schema)) = schema::declared_field(schema, camel)
+            && let Some((declared_name, child_schema)) = schema.field(camel)
         {
             stack.push(Step::Field {
                 written: key,
@@ -291,8 +293,7 @@ impl Walker {
             });
             return;
         }
-        let declared = schema::declared_fields(schema).unwrap_or_default();
-        let suggestion = closest(key, declared.iter().map(|(k, _)| *k))
+        let suggestion = closest(key, schema.fields.keys().map(String::as_str))
             .map(|k| format!(" (did you mean `{k}`?)"))
             .unwrap_or_default();
         self.findings.push(Finding {

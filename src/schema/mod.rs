@@ -6,6 +6,7 @@
 #[cfg(test)]
 mod derive;
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
@@ -20,8 +21,8 @@ static SCHEMAS: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(DERIVED_JSON).unwrap_or(Value::Null)
 });
 
-/// Parses the shipped schemas now, so that no request pays for it. Returns whether all three
-/// kinds are present.
+/// Parses and compiles the shipped schemas now, so that no request pays for it. Returns whether
+/// all three kinds are present.
 pub fn load() -> bool {
     [
         ObjectKind::VirtualService,
@@ -29,7 +30,100 @@ pub fn load() -> bool {
         ObjectKind::DestinationRule,
     ]
     .iter()
-    .all(|kind| spec_schema(*kind).is_some())
+    .all(|kind| spec_schema(*kind).is_some() && compiled(*kind).is_some())
+}
+
+/// FNV-1a: field names are short and trusted (they come from the shipped schema), so a simple
+/// hash beats the DoS-resistant default in the per-key lookups of the field walk.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldHasher(u64);
+
+impl Default for FieldHasher {
+    fn default() -> Self {
+        FieldHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FieldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FieldMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<FieldHasher>>;
+
+/// A schema reduced to what the field walk asks on every request: which fields an object
+/// declares (hashed), what its list items and map values are.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    /// Declared fields, from `properties` and combinator branches.
+    pub fields: FieldMap<Compiled>,
+    /// The schema of list items.
+    pub items: Option<Box<Compiled>>,
+    /// The schema of map values (`additionalProperties`).
+    pub values: Option<Box<Compiled>>,
+    /// Any field is allowed (`x-kubernetes-preserve-unknown-fields`).
+    pub free_form: bool,
+    /// Nothing below this schema can hold a field: a scalar, or a map or list of scalars.
+    pub leaf: bool,
+}
+
+impl Compiled {
+    fn from(schema: &Value) -> Self {
+        let free_form =
+            schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+        let fields = if free_form {
+            FieldMap::default()
+        } else {
+            declared_fields(schema)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, child)| (name.to_string(), Compiled::from(child)))
+                .collect()
+        };
+        let items = list_items(schema).map(|s| Box::new(Compiled::from(s)));
+        let values = map_values(schema).map(|s| Box::new(Compiled::from(s)));
+        let leaf = free_form
+            || (fields.is_empty()
+                && items.as_ref().is_none_or(|i| i.leaf)
+                && values.as_ref().is_none_or(|v| v.leaf));
+        Compiled {
+            fields,
+            items,
+            values,
+            free_form,
+            leaf,
+        }
+    }
+
+    /// A declared field's name and schema.
+    pub fn field(&self, name: &str) -> Option<(&str, &Compiled)> {
+        self.fields
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+static COMPILED: LazyLock<HashMap<&'static str, Compiled>> = LazyLock::new(|| {
+    [
+        ObjectKind::VirtualService,
+        ObjectKind::ServiceEntry,
+        ObjectKind::DestinationRule,
+    ]
+    .iter()
+    .filter_map(|kind| Some((kind.as_str(), Compiled::from(spec_schema(*kind)?))))
+    .collect()
+});
+
+/// The compiled `spec` schema of an Istio kind.
+pub fn compiled(kind: ObjectKind) -> Option<&'static Compiled> {
+    COMPILED.get(kind.as_str())
 }
 
 /// The schema of `spec` for an Istio kind.

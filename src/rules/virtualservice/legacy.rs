@@ -54,6 +54,51 @@ const ROUTE_HEADER_FIELDS: [(&str, HeaderTarget); 4] = [
     ("removeResponseHeaders", HeaderTarget::ResponseRemove),
 ];
 
+/// A key of an HTTP route that is a legacy field, in either spelling (a `match` on the key is
+/// much cheaper than looking each field up in every route).
+fn is_http_legacy_key(key: &str) -> bool {
+    matches!(
+        key,
+        "websocketUpgrade"
+            | "websocket_upgrade"
+            | "appendHeaders"
+            | "append_headers"
+            | "appendRequestHeaders"
+            | "append_request_headers"
+            | "appendResponseHeaders"
+            | "append_response_headers"
+            | "removeRequestHeaders"
+            | "remove_request_headers"
+            | "removeResponseHeaders"
+            | "remove_response_headers"
+    )
+}
+
+/// A key of `http[].route[]` that is a legacy field, in either spelling.
+fn is_destination_legacy_key(key: &str) -> bool {
+    matches!(
+        key,
+        "appendRequestHeaders"
+            | "append_request_headers"
+            | "appendResponseHeaders"
+            | "append_response_headers"
+            | "removeRequestHeaders"
+            | "remove_request_headers"
+            | "removeResponseHeaders"
+            | "remove_response_headers"
+    )
+}
+
+/// Whether an HTTP route holds any legacy field, without looking each one up.
+fn has_legacy_field(route: &Map<String, Value>) -> bool {
+    route.keys().any(|k| is_http_legacy_key(k))
+        || matches!(route.get("route"), Some(Value::Array(list)) if list.iter().any(|d| d.as_object().is_some_and(|d| d.keys().any(|k| is_destination_legacy_key(k)))))
+        || route
+            .get("fault")
+            .and_then(|f| f.get("abort"))
+            .is_some_and(|abort| abort.get("percent").is_some())
+}
+
 /// Whether `camel_key` under the fields `parents` is one these rules convert, so the schema walk
 /// neither renames it nor calls it unknown.
 pub fn converts(parents: &[String], camel_key: &str) -> bool {
@@ -128,6 +173,9 @@ fn legacy_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding
 /// merged (same name, other value) leaves the whole route unfixed.
 fn legacy_http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let route = owner.route;
+    if !has_legacy_field(route) {
+        return;
+    }
     let mut occurrences = Vec::new();
     for (key, _) in spellings(route, "websocketUpgrade") {
         occurrences.push(Occurrence {
@@ -920,6 +968,25 @@ mod tests {
             ops(&findings),
             json!([{"op": "remove", "path": "/spec/tls/0/match/0/sourceSubnet"}])
         );
+    }
+
+    #[test]
+    fn the_quick_key_checks_agree_with_the_field_tables() {
+        use crate::rules::spelling::snake_case;
+        for (camel, _) in HTTP_HEADER_FIELDS {
+            assert!(
+                is_http_legacy_key(camel) && is_http_legacy_key(&snake_case(camel)),
+                "{camel}"
+            );
+        }
+        assert!(is_http_legacy_key("websocketUpgrade") && is_http_legacy_key("websocket_upgrade"));
+        for (camel, _) in ROUTE_HEADER_FIELDS {
+            assert!(
+                is_destination_legacy_key(camel) && is_destination_legacy_key(&snake_case(camel)),
+                "{camel}"
+            );
+        }
+        assert!(!is_destination_legacy_key("appendHeaders"));
     }
 
     #[test]

@@ -10,7 +10,6 @@ use super::{destinations, route_lists, section};
 use crate::rules::names::{
     check_fqdn, check_wildcard_domain, hosts_overlap, is_dns1123_label, is_ip, service_namespace,
 };
-use crate::rules::spelling::lookup;
 use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to};
 
 /// The gateway name of in-mesh sidecars.
@@ -45,9 +44,16 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     findings
 }
 
+/// A field by its camelCase name. The structural rules do not read snake_case spellings: those
+/// are `virtualservice-field-spelling` findings, renamed by `/mutate` before `/validate` runs
+/// (and dropped by current CRDs before either), and the exact lookup is what keeps this fast.
+fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<(&'a str, &'a Value)> {
+    map.get_key_value(name).map(|(k, v)| (k.as_str(), v))
+}
+
 /// The string entries of a list field with their paths.
 fn strings<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a str)> {
-    match lookup(spec, name) {
+    match field(spec, name) {
         Some((key, Value::Array(items))) => items
             .iter()
             .enumerate()
@@ -63,7 +69,7 @@ fn strings<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a 
 }
 
 fn non_empty(spec: &Map<String, Value>, name: &str) -> Option<FieldPath> {
-    match lookup(spec, name) {
+    match field(spec, name) {
         Some((key, Value::Array(items))) if !items.is_empty() => {
             Some(FieldPath::fields("spec").field(key))
         }
@@ -145,9 +151,9 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     }
     for owner in section(spec, "http") {
         let route = owner.route;
-        let has = |name: &str| lookup(route, name).is_some_and(|(_, v)| !v.is_null());
+        let has = |name: &str| field(route, name).is_some_and(|(_, v)| !v.is_null());
         let has_route =
-            matches!(lookup(route, "route"), Some((_, Value::Array(list))) if !list.is_empty());
+            matches!(field(route, "route"), Some((_, Value::Array(list))) if !list.is_empty());
         if !has_route && !has("redirect") && !has("directResponse") && !has("delegate") {
             findings.push(error(
                 rule,
@@ -174,11 +180,13 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 
 fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceDestinations;
+    // Large VirtualServices name the same few hosts thousands of times: check each once.
+    let mut valid_hosts: HashSet<&str> = HashSet::new();
     for list in route_lists(spec) {
         for (j, entry) in list.entries.iter().enumerate() {
             if entry
                 .as_object()
-                .is_some_and(|e| lookup(e, "destination").is_none())
+                .is_some_and(|e| field(e, "destination").is_none())
             {
                 findings.push(error(
                     rule,
@@ -193,7 +201,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             continue;
         };
         let path = || found.path();
-        match lookup(destination, "host").and_then(|(_, h)| h.as_str()) {
+        match field(destination, "host").and_then(|(_, h)| h.as_str()) {
             None | Some("") => {
                 findings.push(error(
                     rule,
@@ -206,6 +214,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 path().field("host"),
                 "`*` is not a destination: name a service host",
             )),
+            Some(host) if valid_hosts.contains(host) => {}
             Some(host) => {
                 if let Err(reason) = check_wildcard_domain(host) {
                     findings.push(error(
@@ -213,10 +222,12 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                         path().field("host"),
                         format!("{reason}: name a service host"),
                     ));
+                } else {
+                    valid_hosts.insert(host);
                 }
             }
         }
-        if let Some((key, Value::String(subset))) = lookup(destination, "subset")
+        if let Some((key, Value::String(subset))) = field(destination, "subset")
             && !subset.is_empty()
             && !is_dns1123_label(subset)
         {
@@ -226,7 +237,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 format!("subset `{subset}` is not a DNS-1123 label (lowercase letters, digits, '-'): use the subset's name"),
             ));
         }
-        if let Some((key, Value::Object(port))) = lookup(destination, "port")
+        if let Some((key, Value::Object(port))) = field(destination, "port")
             && let Some(number) = port.get("number").and_then(Value::as_i64)
             && number != 0
             && !(1..=65535).contains(&number)
@@ -281,19 +292,19 @@ fn bad_percentage(value: f64) -> bool {
 }
 
 fn percentage_value(holder: &Map<String, Value>) -> Option<(&str, f64)> {
-    let (key, percentage) = lookup(holder, "percentage")?;
+    let (key, percentage) = field(holder, "percentage")?;
     Some((key, percentage.get("value")?.as_f64()?))
 }
 
 fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceFault;
     for owner in section(spec, "http") {
-        let Some((fault_key, Value::Object(fault))) = lookup(owner.route, "fault") else {
+        let Some((fault_key, Value::Object(fault))) = field(owner.route, "fault") else {
             continue;
         };
         let fault_path = owner.path().field(fault_key);
-        let abort = lookup(fault, "abort");
-        let delay = lookup(fault, "delay");
+        let abort = field(fault, "abort");
+        let delay = field(fault, "delay");
         if abort.is_none() && delay.is_none() {
             findings.push(error(
                 rule,
@@ -316,7 +327,7 @@ fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             }
         }
         if let Some((abort_key, Value::Object(abort))) = abort
-            && let Some((status_key, status)) = lookup(abort, "httpStatus")
+            && let Some((status_key, status)) = field(abort, "httpStatus")
             && let Some(code) = status.as_i64()
             && !(200..=599).contains(&code)
         {
@@ -333,7 +344,7 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceMirror;
     for owner in section(spec, "http") {
         let route = owner.route;
-        if let Some((key, percentage)) = lookup(route, "mirrorPercentage")
+        if let Some((key, percentage)) = field(route, "mirrorPercentage")
             && let Some(value) = percentage.get("value").and_then(Value::as_f64)
             && !(0.0..=100.0).contains(&value)
         {
@@ -343,13 +354,13 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 format!("mirror percentage {value} is outside 0-100"),
             ));
         }
-        if let Some((key, Value::Array(list))) = lookup(route, "mirrors") {
+        if let Some((key, Value::Array(list))) = field(route, "mirrors") {
             for (k, mirror) in list.iter().enumerate() {
                 let Some(mirror) = mirror.as_object() else {
                     continue;
                 };
                 let mirror_path = || owner.path().field(key).index(k);
-                if lookup(mirror, "destination").is_none() {
+                if field(mirror, "destination").is_none() {
                     findings.push(error(
                         rule,
                         mirror_path().field("destination"),
