@@ -180,7 +180,7 @@ impl Connection {
         if self.sender.ready().await.is_err() {
             return false;
         }
-        let path = if n % 2 == 0 {
+        let path = if n.is_multiple_of(2) {
             "/mutate?timeout=5s"
         } else {
             "/validate?timeout=5s"
