@@ -100,7 +100,7 @@ fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut 
 /// `consecutiveErrors: N` → `consecutiveGatewayErrors: N` + `consecutive5xxErrors: 0`, what Istio
 /// 1.1–1.6 did with it; either new field already set is kept.
 fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
-    let mut editor = Editor::new(path.clone(), &Value::Object(outlier.clone()));
+    let mut editor = Editor::new(path.clone(), Value::Object(outlier.clone()));
     let gateway_set = lookup(outlier, "consecutiveGatewayErrors").is_some();
     let five_xx_set = lookup(outlier, "consecutive5xxErrors").is_some();
     let found = spellings(outlier, "consecutiveErrors");
@@ -146,7 +146,7 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
 
 /// `consistentHash.minimumRingSize` → `consistentHash.ringHash.minimumRingSize`.
 fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
-    let mut editor = Editor::new(path.clone(), &Value::Object(hash.clone()));
+    let mut editor = Editor::new(path.clone(), Value::Object(hash.clone()));
     let ring = lookup(hash, "ringHash");
     let maglev = lookup(hash, "maglev").is_some();
     let ring_key = ring.map_or("ringHash", |(k, _)| k);

@@ -17,11 +17,11 @@ pub struct Editor {
 }
 
 impl Editor {
-    /// Edits a copy of `subtree`, which lives at `base` in the object.
-    pub fn new(base: FieldPath, subtree: &Value) -> Self {
+    /// Edits `copy`, a copy of the subtree at `base` in the object.
+    pub fn new(base: FieldPath, copy: Value) -> Self {
         Self {
             base,
-            doc: subtree.clone(),
+            doc: copy,
             ops: Vec::new(),
         }
     }
@@ -195,7 +195,7 @@ mod tests {
     fn ops_replay_the_edits_on_the_real_object() {
         let object = json!({"spec": {"http": [{"appendHeaders": {"a": "1"}, "headers": {"response": {"add": {"z": "9"}}}}]}});
         let base = FieldPath::fields("spec.http").index(0);
-        let mut editor = Editor::new(base, &object["spec"]["http"][0]);
+        let mut editor = Editor::new(base, object["spec"]["http"][0].clone());
         editor.remove(&FieldPath::fields("appendHeaders"));
         editor.extend_map(
             &FieldPath::fields("headers.request.add"),

@@ -236,7 +236,7 @@ fn legacy_http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let route_value = Value::Object(route.clone());
 
     let problems = header_problems(&route_value, &occurrences);
-    let mut editor = Editor::new(path.clone(), &route_value);
+    let mut editor = Editor::new(path.clone(), route_value);
     for occurrence in occurrences {
         let field_path = path.join(&occurrence.rel);
         match occurrence.kind {
@@ -543,7 +543,7 @@ fn delay_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let percentage_set = delay.contains_key("percentage");
     let conversion = percent_conversion(value, percentage_set);
     let fix = conversion.as_ref().ok().map(|write| {
-        let mut editor = Editor::new(delay_path.clone(), &Value::Object(delay.clone()));
+        let mut editor = Editor::new(delay_path.clone(), Value::Object(delay.clone()));
         editor.remove(&FieldPath::fields("percent"));
         if let Some(percent) = write {
             editor.set(&FieldPath::fields("percentage.value"), json!(percent));
@@ -580,7 +580,7 @@ fn mirror_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let target_path = path.field("mirrorPercentage").field("value");
     // Both spellings with different values: which one the user meant is unknown.
     let disagree = found.disagree();
-    let mut editor = Editor::new(path.clone(), &Value::Object(route.clone()));
+    let mut editor = Editor::new(path.clone(), Value::Object(route.clone()));
     let mut written = percentage_set;
     for (key, value) in found {
         let field_path = path.field(key);
@@ -650,7 +650,7 @@ fn allow_origin(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     }
     let cors_path = owner.path().field(cors_key);
     let allow_origins_set = lookup(cors, "allowOrigins").is_some();
-    let mut editor = Editor::new(cors_path.clone(), &Value::Object(cors.clone()));
+    let mut editor = Editor::new(cors_path.clone(), Value::Object(cors.clone()));
     let mut written = allow_origins_set;
     for (key, value) in spellings(cors, "allowOrigin") {
         let field_path = cors_path.field(key);
