@@ -158,6 +158,11 @@ impl Engine {
 
     /// Runs the rules on the request's object and applies the policy to each finding.
     pub fn assess(&self, request: &Request<'_>) -> Assessment {
+        self.assess_scoped(request, rules::Scope::All)
+    }
+
+    /// As [`Engine::assess`], running only the rules of `scope`.
+    fn assess_scoped(&self, request: &Request<'_>, scope: rules::Scope) -> Assessment {
         let subject = &request.subject;
         let audit = self.policy.mode == Mode::Audit;
         if matches!(subject.operation, Operation::Delete | Operation::Connect) {
@@ -175,7 +180,7 @@ impl Engine {
         }
         let mut old_findings: Option<Vec<Finding>> = None;
         let mut items = Vec::new();
-        for finding in rules::evaluate(subject) {
+        for finding in rules::evaluate_scoped(subject, scope) {
             let action = self.policy.action(finding.rule);
             if action == Action::Off {
                 continue;
@@ -254,7 +259,12 @@ impl Engine {
 
     /// Runs the rules and answers as `webhook` would.
     pub fn review(&self, request: &Request<'_>, webhook: Webhook) -> Outcome {
-        outcome(&self.assess(request), webhook)
+        match webhook {
+            // Audit mode never patches; otherwise only the rules that can patch matter.
+            Webhook::Mutate if self.policy.mode == Mode::Audit => Outcome::default(),
+            Webhook::Mutate => outcome(&self.assess_scoped(request, rules::Scope::Fixable), webhook),
+            Webhook::Validate => outcome(&self.assess(request), webhook),
+        }
     }
 }
 

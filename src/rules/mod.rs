@@ -361,14 +361,31 @@ impl Finding {
 
 /// Runs every rule for the subject's kind. The webhook and the CLI both call this.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    evaluate_scoped(subject, Scope::All)
+}
+
+/// Which rules a caller needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every rule.
+    All,
+    /// The modules that hold a fixable rule: all `/mutate` can use. The structural rules and
+    /// the API-version hints can never produce a patch, so `/mutate` does not pay for them.
+    Fixable,
+}
+
+/// Runs the rules of `scope` for the subject's kind.
+pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
     if !subject.object.is_object() {
         return Vec::new();
     }
-    let mut findings = match subject.kind {
-        ObjectKind::Namespace => return namespace::evaluate(subject),
-        ObjectKind::VirtualService => virtualservice::evaluate(subject),
-        ObjectKind::ServiceEntry => serviceentry::evaluate(subject),
-        ObjectKind::DestinationRule => destinationrule::evaluate(subject),
+    let mut findings = match (subject.kind, scope) {
+        (ObjectKind::Namespace, _) => return namespace::evaluate(subject),
+        (ObjectKind::VirtualService, Scope::All) => virtualservice::evaluate(subject),
+        (ObjectKind::VirtualService, Scope::Fixable) => virtualservice::legacy::evaluate(subject),
+        (ObjectKind::ServiceEntry, Scope::All) => serviceentry::evaluate(subject),
+        (ObjectKind::ServiceEntry, Scope::Fixable) => Vec::new(),
+        (ObjectKind::DestinationRule, _) => destinationrule::evaluate(subject),
     };
     // Renames last: the other fixes name keys as received, and a `move` of a container carries
     // whatever they changed inside it.
