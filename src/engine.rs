@@ -262,7 +262,9 @@ impl Engine {
         match webhook {
             // Audit mode never patches; otherwise only the rules that can patch matter.
             Webhook::Mutate if self.policy.mode == Mode::Audit => Outcome::default(),
-            Webhook::Mutate => outcome(&self.assess_scoped(request, rules::Scope::Fixable), webhook),
+            Webhook::Mutate => {
+                outcome(&self.assess_scoped(request, rules::Scope::Fixable), webhook)
+            }
             Webhook::Validate => outcome(&self.assess(request), webhook),
         }
     }

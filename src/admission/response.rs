@@ -36,33 +36,35 @@ pub fn sanitize_warning(text: &str) -> String {
 }
 
 /// Caps the warnings at [`MAX_WARNINGS`] entries and [`MAX_WARNINGS_TOTAL_BYTES`] bytes; what
-/// does not fit is counted in one last `... and N more findings`.
-pub fn cap_warnings(lines: impl IntoIterator<Item = String>) -> Vec<String> {
+/// does not fit is counted in one last `... and N more findings`. Lines past what can be kept
+/// are counted, not formatted (a large object can have hundreds).
+pub fn cap_warnings(lines: impl ExactSizeIterator<Item = String>) -> Vec<String> {
+    let count = lines.len();
     let all: Vec<String> = lines
-        .into_iter()
+        .take(MAX_WARNINGS + 1)
         .map(|line| sanitize_warning(&line))
         .collect();
     let fits = |items: &[String]| {
         items.len() <= MAX_WARNINGS
             && items.iter().map(String::len).sum::<usize>() <= MAX_WARNINGS_TOTAL_BYTES
     };
-    if fits(&all) {
+    if count == all.len() && fits(&all) {
         return all;
     }
     // Room for the trailer: it is at most "... and 99999 more findings".
     let trailer_room = 40;
     let mut kept = Vec::new();
     let mut total = 0;
-    for line in &all {
+    for line in all {
         if kept.len() + 1 >= MAX_WARNINGS
             || total + line.len() + trailer_room > MAX_WARNINGS_TOTAL_BYTES
         {
             break;
         }
         total += line.len();
-        kept.push(line.clone());
+        kept.push(line);
     }
-    let more = all.len() - kept.len();
+    let more = count - kept.len();
     kept.push(format!("... and {more} more findings"));
     kept
 }
@@ -147,7 +149,7 @@ mod tests {
         let lines: Vec<String> = (0..20)
             .map(|i| format!("rule: path: message {i}"))
             .collect();
-        assert_eq!(cap_warnings(lines.clone()), lines);
+        assert_eq!(cap_warnings(lines.clone().into_iter()), lines);
     }
 
     #[test]
@@ -155,7 +157,7 @@ mod tests {
         let lines: Vec<String> = (0..25)
             .map(|i| format!("rule: path: message {i}"))
             .collect();
-        let capped = cap_warnings(lines);
+        let capped = cap_warnings(lines.into_iter());
         assert_eq!(capped.len(), MAX_WARNINGS);
         assert_eq!(capped[19], "... and 6 more findings");
         assert_eq!(capped[18], "rule: path: message 18");
@@ -166,7 +168,7 @@ mod tests {
         let lines: Vec<String> = (0..18)
             .map(|i| format!("{i:02}{}", "x".repeat(300)))
             .collect();
-        let capped = cap_warnings(lines);
+        let capped = cap_warnings(lines.into_iter());
         let total: usize = capped.iter().map(String::len).sum();
         assert!(total <= MAX_WARNINGS_TOTAL_BYTES, "{total}");
         let last = capped.last().unwrap();

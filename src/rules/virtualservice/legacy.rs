@@ -131,8 +131,21 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     port_names(spec, &mut findings);
     for owner in section(spec, "http") {
         delay_percent(owner, &mut findings);
-        mirror_percent(owner, &mut findings);
-        allow_origin(owner, &mut findings);
+        // One pass over the route's keys instead of a lookup per spelling of each field.
+        let (mut mirror, mut cors) = (false, false);
+        for key in owner.route.keys() {
+            match key.as_str() {
+                "mirrorPercent" | "mirror_percent" => mirror = true,
+                "corsPolicy" | "cors_policy" => cors = true,
+                _ => {}
+            }
+        }
+        if mirror {
+            mirror_percent(owner, &mut findings);
+        }
+        if cors {
+            allow_origin(owner, &mut findings);
+        }
     }
     findings
 }
