@@ -388,8 +388,16 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
         (ObjectKind::DestinationRule, _) => destinationrule::evaluate(subject),
     };
     // Renames last: the other fixes name keys as received, and a `move` of a container carries
-    // whatever they changed inside it.
-    findings.extend(spelling::evaluate(subject));
+    // whatever they changed inside it. A rename needs a snake_case key: when `/mutate` asks and
+    // the object has none, the schema walk (most of the cost on large objects) is skipped.
+    if scope == Scope::All
+        || subject
+            .object
+            .get("spec")
+            .is_some_and(spelling::has_underscore_key)
+    {
+        findings.extend(spelling::evaluate(subject));
+    }
     findings
 }
 

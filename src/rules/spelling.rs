@@ -118,6 +118,17 @@ pub fn lookup<'a>(map: &'a Map<String, Value>, camel: &str) -> Option<(&'a str, 
     spellings(map, camel).into_iter().next()
 }
 
+/// Whether any key below `value` contains `_`: without one, there is nothing to rename.
+pub fn has_underscore_key(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, child)| key.contains('_') || has_underscore_key(child)),
+        Value::Array(items) => items.iter().any(has_underscore_key),
+        _ => false,
+    }
+}
+
 /// The rules that walk a kind's `spec`.
 struct KindRules {
     spelling: Rule,
@@ -335,6 +346,12 @@ mod tests {
     use super::*;
     use crate::rules::Operation;
     use serde_json::json;
+
+    #[test]
+    fn underscore_keys_are_found_anywhere() {
+        assert!(!has_underscore_key(&json!({"a": [{"b": {"c-d": "e_f"}}]})));
+        assert!(has_underscore_key(&json!({"a": [{"b": {"c_d": 1}}]})));
+    }
 
     #[test]
     fn case_conversions() {
