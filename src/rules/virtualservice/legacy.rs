@@ -59,19 +59,8 @@ const ROUTE_HEADER_FIELDS: [(&str, HeaderTarget); 4] = [
 fn is_http_legacy_key(key: &str) -> bool {
     matches!(
         key,
-        "websocketUpgrade"
-            | "websocket_upgrade"
-            | "appendHeaders"
-            | "append_headers"
-            | "appendRequestHeaders"
-            | "append_request_headers"
-            | "appendResponseHeaders"
-            | "append_response_headers"
-            | "removeRequestHeaders"
-            | "remove_request_headers"
-            | "removeResponseHeaders"
-            | "remove_response_headers"
-    )
+        "websocketUpgrade" | "websocket_upgrade" | "appendHeaders" | "append_headers"
+    ) || is_destination_legacy_key(key)
 }
 
 /// A key of `http[].route[]` that is a legacy field, in either spelling.
