@@ -156,43 +156,6 @@ pub fn declared_fields(schema: &Value) -> Option<Vec<(&str, &Value)>> {
     (!fields.is_empty()).then_some(fields)
 }
 
-/// Whether a schema describes an object with fixed fields (what `declared_fields` lists), without
-/// collecting them.
-pub fn has_declared_fields(schema: &Value) -> bool {
-    schema.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true))
-        && (schema
-            .get("properties")
-            .is_some_and(|p| p.as_object().is_some_and(|m| !m.is_empty()))
-            || ["allOf", "oneOf", "anyOf"].iter().any(|c| {
-                schema
-                    .get(*c)
-                    .and_then(Value::as_array)
-                    .is_some_and(|branches| branches.iter().any(|b| b.get("properties").is_some()))
-            }))
-}
-
-/// A declared field's name (borrowed from the schema) and schema.
-pub fn declared_field(
-    schema: &'static Value,
-    name: &str,
-) -> Option<(&'static str, &'static Value)> {
-    let find = |properties: Option<&'static Value>| {
-        properties?
-            .as_object()?
-            .get_key_value(name)
-            .map(|(k, v)| (k.as_str(), v))
-    };
-    find(schema.get("properties")).or_else(|| {
-        ["allOf", "oneOf", "anyOf"].iter().find_map(|c| {
-            schema
-                .get(*c)?
-                .as_array()?
-                .iter()
-                .find_map(|b| find(b.get("properties")))
-        })
-    })
-}
-
 /// The schema of a declared field, looking into combinator branches too.
 pub fn field_schema<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
     schema
