@@ -186,7 +186,7 @@ fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ObjectKind, Operation, PatchOp};
+    use crate::rules::{ObjectKind, Operation};
 
     fn run(spec: Value) -> Vec<Finding> {
         let object = json!({"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "spec": spec});
@@ -200,13 +200,7 @@ mod tests {
         })
     }
 
-    fn ops(findings: &[Finding]) -> Value {
-        let all: Vec<&PatchOp> = findings
-            .iter()
-            .flat_map(|f| f.fix.iter().flat_map(|x| x.ops.iter()))
-            .collect();
-        serde_json::to_value(all).unwrap()
-    }
+    use crate::rules::testing::patch_of as ops;
 
     #[test]
     fn every_place_a_traffic_policy_stands() {

@@ -359,6 +359,25 @@ impl Finding {
     }
 }
 
+/// The entries of the list `spec.<name>` that `pick` accepts, with their paths (entries of
+/// another shape are the schema's business, not a rule's).
+pub(crate) fn spec_list<'a, T>(
+    spec: &'a serde_json::Map<String, Value>,
+    name: &str,
+    pick: impl Fn(&'a Value) -> Option<T>,
+) -> Vec<(FieldPath, T)> {
+    match spec.get_key_value(name) {
+        Some((key, Value::Array(items))) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                Some((FieldPath::fields("spec").field(key).index(i), pick(item)?))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Runs every rule for the subject's kind. The webhook and the CLI both call this.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     evaluate_scoped(subject, Scope::All)
@@ -419,6 +438,15 @@ pub(crate) mod testing {
         .into_iter()
         .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.severity))
         .collect()
+    }
+
+    /// Every fix's operations in order, as the JSON Patch they make together.
+    pub fn patch_of(findings: &[Finding]) -> Value {
+        let all: Vec<&PatchOp> = findings
+            .iter()
+            .flat_map(|f| f.fix.iter().flat_map(|x| x.ops.iter()))
+            .collect();
+        serde_json::to_value(all).unwrap_or_default()
     }
 
     /// One expected row.

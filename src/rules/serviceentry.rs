@@ -11,7 +11,7 @@ use super::names::{
     check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
 };
 use super::spelling::lookup;
-use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to};
+use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to, spec_list};
 
 /// Protocols Istio understands, upper-cased.
 const PROTOCOLS: [&str; 12] = [
@@ -86,39 +86,9 @@ struct Entry<'a> {
     resolution: &'a str,
 }
 
-fn string_list<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a str)> {
-    match lookup(spec, name) {
-        Some((key, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| Some((FieldPath::fields("spec").field(key).index(i), v.as_str()?)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn object_list<'a>(
-    spec: &'a Map<String, Value>,
-    name: &str,
-) -> Vec<(FieldPath, &'a Map<String, Value>)> {
-    match lookup(spec, name) {
-        Some((key, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                Some((
-                    FieldPath::fields("spec").field(key).index(i),
-                    v.as_object()?,
-                ))
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 impl<'a> Entry<'a> {
     fn read(spec: &'a Map<String, Value>) -> Self {
-        let ports = object_list(spec, "ports")
+        let ports = spec_list(spec, "ports", Value::as_object)
             .into_iter()
             .map(|(path, port)| Port {
                 path,
@@ -133,10 +103,10 @@ impl<'a> Entry<'a> {
             })
             .collect();
         Entry {
-            hosts: string_list(spec, "hosts"),
-            addresses: string_list(spec, "addresses"),
+            hosts: spec_list(spec, "hosts", Value::as_str),
+            addresses: spec_list(spec, "addresses", Value::as_str),
             ports,
-            endpoints: object_list(spec, "endpoints"),
+            endpoints: spec_list(spec, "endpoints", Value::as_object),
             resolution: spec
                 .get("resolution")
                 .and_then(Value::as_str)

@@ -697,7 +697,7 @@ fn allow_origin(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ObjectKind, Operation, PatchOp};
+    use crate::rules::{ObjectKind, Operation};
 
     fn run(http: Value) -> Vec<Finding> {
         let object = json!({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
@@ -719,13 +719,7 @@ mod tests {
             .collect()
     }
 
-    fn ops(findings: &[Finding]) -> Value {
-        let all: Vec<&PatchOp> = findings
-            .iter()
-            .flat_map(|f| f.fix.iter().flat_map(|x| x.ops.iter()))
-            .collect();
-        serde_json::to_value(all).unwrap()
-    }
+    use crate::rules::testing::patch_of as ops;
 
     const LEGACY: &str = "virtualservice-legacy-fields";
     const DEPRECATED: &str = "virtualservice-deprecated-fields";

@@ -10,7 +10,7 @@ use super::{destinations, route_lists, section};
 use crate::rules::names::{
     check_fqdn, check_wildcard_domain, hosts_overlap, is_dns1123_label, is_ip, service_namespace,
 };
-use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to};
+use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to, spec_list};
 
 /// The gateway name of in-mesh sidecars.
 const MESH: &str = "mesh";
@@ -26,7 +26,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     let mut findings = Vec::new();
-    let gateways = strings(spec, "gateways");
+    let gateways = spec_list(spec, "gateways", Value::as_str);
     hosts(spec, &gateways, &mut findings);
     routes(spec, &mut findings);
     destination_fields(spec, &mut findings);
@@ -51,23 +51,6 @@ fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<(&'a str, &'a Va
     map.get_key_value(name).map(|(k, v)| (k.as_str(), v))
 }
 
-/// The string entries of a list field with their paths.
-fn strings<'a>(spec: &'a Map<String, Value>, name: &str) -> Vec<(FieldPath, &'a str)> {
-    match field(spec, name) {
-        Some((key, Value::Array(items))) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                Some((
-                    FieldPath::fields("spec").field(key).index(i),
-                    item.as_str()?,
-                ))
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn non_empty(spec: &Map<String, Value>, name: &str) -> Option<FieldPath> {
     match field(spec, name) {
         Some((key, Value::Array(items))) if !items.is_empty() => {
@@ -83,7 +66,7 @@ fn error(rule: Rule, path: FieldPath, message: impl Into<String>) -> Finding {
 
 fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceHosts;
-    let hosts = strings(spec, "hosts");
+    let hosts = spec_list(spec, "hosts", Value::as_str);
     if hosts.is_empty() {
         // A delegate, attached by another VirtualService's `delegate`.
         for (name, what) in [
