@@ -3,6 +3,7 @@
 //! them — the decision table of RULES.md, in one place.
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::policy::{Mode, Policy};
 use crate::rules::{
@@ -44,6 +45,9 @@ pub struct Request<'a> {
     pub subject: Subject<'a>,
     /// The user or controller making the change.
     pub requester: Requester<'a>,
+    /// The stored object as received text, when `subject.old_object` was not parsed for the
+    /// rules: ratcheting parses it only if something would be denied.
+    pub stored: Option<&'a RawValue>,
 }
 
 /// What the policy makes of one finding.
@@ -241,16 +245,26 @@ impl Engine {
         cache: &mut Option<Vec<Finding>>,
     ) -> bool {
         let subject = &request.subject;
-        let (Operation::Update, Some(old)) = (subject.operation, subject.old_object) else {
+        if subject.operation != Operation::Update {
             return false;
-        };
+        }
         let old_findings = cache.get_or_insert_with(|| {
-            rules::evaluate(&Subject {
-                object: old,
-                old_object: None,
-                operation: Operation::Create,
-                ..*subject
-            })
+            let evaluate_old = |old: &Value| {
+                rules::evaluate(&Subject {
+                    object: old,
+                    old_object: None,
+                    operation: Operation::Create,
+                    ..*subject
+                })
+            };
+            match (subject.old_object, request.stored) {
+                (Some(old), _) => evaluate_old(old),
+                // Already validated as JSON when the review was read.
+                (None, Some(raw)) => serde_json::from_str(raw.get())
+                    .map(|old: Value| evaluate_old(&old))
+                    .unwrap_or_default(),
+                (None, None) => Vec::new(),
+            }
         });
         old_findings
             .iter()
@@ -350,6 +364,7 @@ mod tests {
                 username: user,
                 groups: &[],
             },
+            stored: None,
         }
     }
 

@@ -225,40 +225,31 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
     let outcome = match (object_kind, &object) {
         (Some(kind), Some(object)) => {
             let requested_version = request_kind.as_ref().unwrap_or(&gvk).version.as_str();
-            let run = |old_object: Option<&Value>| {
-                let request = Request {
-                    subject: Subject {
-                        kind,
-                        operation: operation_enum,
-                        object,
-                        old_object,
-                        requested_version: Some(requested_version),
-                        namespace: namespace.as_deref(),
-                    },
-                    requester: Requester {
-                        username: &user_info.username,
-                        groups: &user_info.groups,
-                    },
-                };
-                engine.review(&request, webhook)
-            };
-            // The stored object matters to Namespace fixes (which label the request changed)
-            // and to ratcheting (only when something would be denied): parse it only then.
-            let parse_old = |raw: &RawValue| {
-                serde_json::from_str::<Value>(raw.get()).map_err(BadReview::Malformed)
-            };
-            match (kind, &old_raw) {
-                (ObjectKind::Namespace, Some(raw)) => run(Some(&parse_old(raw)?)),
-                (_, Some(raw)) => {
-                    let outcome = run(None);
-                    if outcome.allowed() {
-                        outcome
-                    } else {
-                        run(Some(&parse_old(raw)?))
-                    }
+            // Namespace fixes read the stored object (which label the request changed); for the
+            // other kinds only ratcheting does, and the engine parses it only when something
+            // would be denied: a large UPDATE is then parsed once, not twice.
+            let parsed_old = match (kind, &old_raw) {
+                (ObjectKind::Namespace, Some(raw)) => {
+                    Some(serde_json::from_str::<Value>(raw.get()).map_err(BadReview::Malformed)?)
                 }
-                (_, None) => run(None),
-            }
+                _ => None,
+            };
+            let request = Request {
+                subject: Subject {
+                    kind,
+                    operation: operation_enum,
+                    object,
+                    old_object: parsed_old.as_ref(),
+                    requested_version: Some(requested_version),
+                    namespace: namespace.as_deref(),
+                },
+                requester: Requester {
+                    username: &user_info.username,
+                    groups: &user_info.groups,
+                },
+                stored: old_raw.as_deref(),
+            };
+            engine.review(&request, webhook)
         }
         (Some(kind), None) if matches!(operation_enum, Operation::Create | Operation::Update) => {
             return Err(BadReview::MissingObject(kind.as_str()));

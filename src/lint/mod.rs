@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::engine::{Disposition, Engine, Request, Requester, Webhook};
 use crate::manifest::edit::{self, EditError};
 use crate::manifest::yaml::{self, YamlError};
-use crate::rules::{Action, FieldPath, ObjectKind, Operation, Rule, Severity, Subject};
+use crate::rules::{Action, FieldPath, ObjectKind, Rule, Severity, Subject};
 
 /// One finding in a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,10 +131,11 @@ fn objects_of(value: &Value) -> Vec<Located<'_>> {
     candidates
         .into_iter()
         .filter_map(|(base, object)| {
-            let api_version = object.get("apiVersion")?.as_str()?;
-            let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-            let kind = ObjectKind::from_group_kind(group, object.get("kind")?.as_str()?)?;
-            Some(Located { base, kind, object })
+            Some(Located {
+                base,
+                kind: ObjectKind::of(object)?,
+                object,
+            })
         })
         .collect()
 }
@@ -142,12 +143,8 @@ fn objects_of(value: &Value) -> Vec<Located<'_>> {
 fn subject<'a>(located: &Located<'a>) -> Subject<'a> {
     let api_version = located.object["apiVersion"].as_str().unwrap_or_default();
     Subject {
-        kind: located.kind,
-        operation: Operation::Create,
-        object: located.object,
-        old_object: None,
         requested_version: Some(api_version.rsplit('/').next().unwrap_or(api_version)),
-        namespace: None,
+        ..Subject::created(located.kind, located.object)
     }
 }
 
@@ -164,6 +161,7 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
             let request = Request {
                 subject: subject(&located),
                 requester: Requester::default(),
+                stored: None,
             };
             let assessment = engine.assess(&request);
             let text_of = |field: &str| {
@@ -249,6 +247,7 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
             let request = Request {
                 subject: subject(&located),
                 requester: Requester::default(),
+                stored: None,
             };
             let outcome = engine.review(&request, Webhook::Mutate);
             if outcome.patch.is_empty() {

@@ -208,12 +208,7 @@ fn map_of<'a>(node: &'a Node, path: &FieldPath) -> Result<(&'a [Entry], bool), E
 }
 
 fn value_at(value: &Value, segments: &[Segment]) -> Result<Value, EditError> {
-    segments
-        .iter()
-        .try_fold(value, |node, segment| match segment {
-            Segment::Field(k) | Segment::Key(k) => node.get(k.as_str()),
-            Segment::Index(i) => node.get(*i),
-        })
+    crate::rules::edit::navigate(value, segments)
         .cloned()
         .ok_or(EditError::Mismatch)
 }

@@ -21,9 +21,7 @@ pub fn converts(parents: &[String], camel_key: &str) -> bool {
 /// Runs the rule on every traffic policy of the object.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let Some(spec) = subject.object.get("spec").and_then(Value::as_object) else {
-        return findings;
-    };
+    let spec = subject.spec();
     let spec_path = FieldPath::fields("spec");
     if let Some((key, Value::Object(policy))) = lookup(spec, "trafficPolicy") {
         policy_with_ports(policy, &spec_path.field(key), &mut findings);

@@ -169,7 +169,8 @@ pub fn navigate<'a>(node: &'a Value, segments: &[Segment]) -> Option<&'a Value> 
     segments.iter().try_fold(node, step)
 }
 
-fn navigate_mut<'a>(node: &'a mut Value, segments: &[Segment]) -> Option<&'a mut Value> {
+/// The value at `segments` below `node`, to change.
+pub fn navigate_mut<'a>(node: &'a mut Value, segments: &[Segment]) -> Option<&'a mut Value> {
     segments
         .iter()
         .try_fold(node, |node, segment| match segment {

@@ -83,19 +83,12 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{ObjectKind, Operation};
+    use crate::rules::ObjectKind;
     use serde_json::json;
 
     fn run(export_to: Value, allow_none: bool) -> Vec<String> {
         let object = json!({"metadata": {"namespace": "shop"}, "spec": {"exportTo": export_to}});
-        let subject = Subject {
-            kind: ObjectKind::VirtualService,
-            operation: Operation::Create,
-            object: &object,
-            old_object: None,
-            requested_version: None,
-            namespace: None,
-        };
+        let subject = Subject::created(ObjectKind::VirtualService, &object);
         evaluate(
             &subject,
             object["spec"].as_object().unwrap(),

@@ -18,7 +18,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
 
 pub use patch::PatchOp;
 pub use path::FieldPath;
@@ -242,6 +244,13 @@ impl ObjectKind {
         }
     }
 
+    /// The kind of a manifest, from its `apiVersion` and `kind`.
+    pub fn of(object: &Value) -> Option<Self> {
+        let api_version = object.get("apiVersion")?.as_str()?;
+        let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        Self::from_group_kind(group, object.get("kind")?.as_str()?)
+    }
+
     /// The Kubernetes kind name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -295,7 +304,31 @@ pub struct Subject<'a> {
     pub namespace: Option<&'a str>,
 }
 
+/// The `spec` of an object that has none: rules then report what is missing.
+static NO_SPEC: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+
 impl<'a> Subject<'a> {
+    /// A manifest on its own (from a file, or a test): a CREATE with no stored object, no
+    /// requested version and no request namespace.
+    pub fn created(kind: ObjectKind, object: &'a Value) -> Self {
+        Subject {
+            kind,
+            operation: Operation::Create,
+            object,
+            old_object: None,
+            requested_version: None,
+            namespace: None,
+        }
+    }
+
+    /// The object's `spec`, or an empty map when it has none.
+    pub fn spec(&self) -> &'a Map<String, Value> {
+        self.object
+            .get("spec")
+            .and_then(Value::as_object)
+            .unwrap_or(&NO_SPEC)
+    }
+
     /// The object's namespace, from the request or from `metadata.namespace`.
     pub fn object_namespace(&self) -> Option<&'a str> {
         self.namespace.filter(|ns| !ns.is_empty()).or_else(|| {

@@ -46,14 +46,7 @@ fn container_mut<'a, 'p>(
     path: &'p FieldPath,
 ) -> Option<(&'a mut Value, &'p Segment)> {
     let (last, parent) = path.segments().split_last()?;
-    let mut node = root;
-    for segment in parent {
-        node = match segment {
-            Segment::Field(k) | Segment::Key(k) => node.as_object_mut()?.get_mut(k)?,
-            Segment::Index(i) => node.as_array_mut()?.get_mut(*i)?,
-        };
-    }
-    Some((node, last))
+    Some((super::edit::navigate_mut(root, parent)?, last))
 }
 
 fn take(root: &mut Value, path: &FieldPath) -> Option<Value> {

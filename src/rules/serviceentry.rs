@@ -43,12 +43,7 @@ const GLOBAL_GATEWAY_PORT: u64 = 15443;
 
 /// Runs the ServiceEntry rules.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    let empty = Map::new();
-    let spec = subject
-        .object
-        .get("spec")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let spec = subject.spec();
     let entry = Entry::read(spec);
     let mut findings = Vec::new();
     hosts(&entry, &mut findings);

@@ -457,14 +457,7 @@ mod tests {
             ]
         );
         let object = json!({"spec": {"subsets": [{"name": "v1", "lables": {}}]}});
-        let finding = &evaluate(&Subject {
-            kind: ObjectKind::DestinationRule,
-            operation: Operation::Create,
-            object: &object,
-            old_object: None,
-            requested_version: None,
-            namespace: None,
-        })[0];
+        let finding = &evaluate(&Subject::created(ObjectKind::DestinationRule, &object))[0];
         assert!(
             finding.message.contains("did you mean `labels`?"),
             "{}",

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use tracing::field::Empty;
 
-use crate::admission::{self, BadReview};
+use crate::admission;
 use crate::engine::{Engine, Webhook};
 use crate::metrics::{Metrics, RequestResult};
 
@@ -188,10 +188,9 @@ async fn handle(
             tracing::info!(parent: &span, findings = answer.outcome.reported.len(), "review answered");
             ([(header::CONTENT_TYPE, "application/json")], answer.body).into_response()
         }
-        Err(bad) => refuse(StatusCode::BAD_REQUEST, bad_request_message(&bad)),
+        Err(bad) => refuse(
+            StatusCode::BAD_REQUEST,
+            format!("bad admission request: {bad}"),
+        ),
     }
-}
-
-fn bad_request_message(bad: &BadReview) -> String {
-    format!("bad admission request: {bad}")
 }

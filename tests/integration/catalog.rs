@@ -2,27 +2,22 @@
 //! results Istio's own tests expect) and against the migration patterns users write.
 
 use meshgate::engine::Webhook;
-use meshgate::rules::{self, ObjectKind, Operation, Severity, Subject};
+use meshgate::rules::{self, ObjectKind, Severity, Subject};
 use serde_json::Value;
 
 use crate::support::*;
 
 /// `(rule, path, severity)` of every finding for a manifest read from a file.
 fn findings(object: &Value) -> Vec<Row> {
-    let api_version = object["apiVersion"].as_str().unwrap_or_default();
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let Some(kind) =
-        ObjectKind::from_group_kind(group, object["kind"].as_str().unwrap_or_default())
-    else {
+    let Some(kind) = ObjectKind::of(object) else {
         return Vec::new();
     };
+    let version = object["apiVersion"]
+        .as_str()
+        .and_then(|v| v.rsplit('/').next());
     rules::evaluate(&Subject {
-        kind,
-        operation: Operation::Create,
-        object,
-        old_object: None,
-        requested_version: Some(version),
-        namespace: None,
+        requested_version: version,
+        ..Subject::created(kind, object)
     })
     .into_iter()
     .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.severity))

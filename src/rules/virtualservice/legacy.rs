@@ -108,9 +108,7 @@ pub fn converts(parents: &[String], camel_key: &str) -> bool {
 /// Runs both rules over `spec.http`, `spec.tls` and every destination.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let Some(spec) = subject.object.get("spec").and_then(Value::as_object) else {
-        return findings;
-    };
+    let spec = subject.spec();
     for owner in section(spec, "http") {
         legacy_http_route(owner, &mut findings);
     }
@@ -943,14 +941,7 @@ mod tests {
     fn source_subnet_is_removed_from_tls_matches() {
         let object = json!({"spec": {"hosts": ["a"], "tls": [{"match": [{"sniHosts": ["a"], "sourceSubnet": "10.0.0.0/8"}],
                             "route": [{"destination": {"host": "a"}}]}]}});
-        let findings = evaluate(&Subject {
-            kind: ObjectKind::VirtualService,
-            operation: Operation::Create,
-            object: &object,
-            old_object: None,
-            requested_version: None,
-            namespace: None,
-        });
+        let findings = evaluate(&Subject::created(ObjectKind::VirtualService, &object));
         assert_eq!(
             summary(&findings),
             [(

@@ -19,12 +19,7 @@ const EXTERNAL_MESH: &str = "external-mesh";
 
 /// Runs the structural rules.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    let empty = Map::new();
-    let spec = subject
-        .object
-        .get("spec")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let spec = subject.spec();
     let mut findings = Vec::new();
     let gateways = spec_list(spec, "gateways", Value::as_str);
     hosts(spec, &gateways, &mut findings);
