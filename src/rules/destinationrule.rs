@@ -54,13 +54,13 @@ fn policy_with_ports(policy: &Map<String, Value>, path: &FieldPath, findings: &m
 }
 
 fn finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding {
-    Finding {
-        rule: Rule::DestinationRuleDeprecatedFields,
-        severity: Severity::Warning,
+    Finding::new(
+        Rule::DestinationRuleDeprecatedFields,
+        Severity::Warning,
         path,
         message,
-        fix,
-    }
+    )
+    .fixed_by(fix)
 }
 
 fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {

@@ -390,6 +390,11 @@ impl Finding {
             fix: None,
         }
     }
+
+    /// This finding with the given repair (or none).
+    pub fn fixed_by(self, fix: Option<Fix>) -> Self {
+        Self { fix, ..self }
+    }
 }
 
 /// The entries of the list `spec.<name>` that `pick` accepts, with their paths (entries of

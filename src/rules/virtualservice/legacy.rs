@@ -159,13 +159,13 @@ enum LegacyKind {
 }
 
 fn legacy_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding {
-    Finding {
-        rule: Rule::VirtualServiceLegacyFields,
-        severity: Severity::Error,
+    Finding::new(
+        Rule::VirtualServiceLegacyFields,
+        Severity::Error,
         path,
         message,
-        fix,
-    }
+    )
+    .fixed_by(fix)
 }
 
 /// `http[i]`: websocketUpgrade, the header fields at both levels and `fault.abort.percent`,
@@ -516,13 +516,13 @@ fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 }
 
 fn deprecated_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding {
-    Finding {
-        rule: Rule::VirtualServiceDeprecatedFields,
-        severity: Severity::Warning,
+    Finding::new(
+        Rule::VirtualServiceDeprecatedFields,
+        Severity::Warning,
         path,
         message,
-        fix,
-    }
+    )
+    .fixed_by(fix)
 }
 
 /// Part of `virtualservice-deprecated-fields` for one HTTP route.
