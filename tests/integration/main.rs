@@ -1,5 +1,5 @@
 //! Integration tests, all in one binary: the AdmissionReview path through the router, the real
-//! server over TLS, and the CLI as users run it.
+//! server over TLS, the CLI as users run it, and the inputs fuzzing saved.
 
 // Test helpers panic with the reason on purpose: a failed setup is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod deploy;
 mod e2e;
+mod fuzz_regressions;
 mod legacy;
 mod lint;
 mod router;
