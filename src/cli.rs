@@ -125,9 +125,30 @@ pub struct ServeArgs {
     /// keep-alive time counts too, so it stays above the API server's 90 s idle timeout.
     #[arg(long, env = "MESHGATE_HEADER_READ_TIMEOUT", default_value = "100s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
-    /// How often certificate and policy files are checked for changes.
+    /// How often certificate, client CA and policy files are checked for changes.
     #[arg(long, env = "MESHGATE_RELOAD_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub reload_interval: Duration,
+    /// The DNS name the API server dials (`<service>.<namespace>.svc`): a serving certificate
+    /// that does not cover it is refused at start and on reload.
+    #[arg(long, env = "MESHGATE_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+    /// Open webhook connections at most; more clients wait in the listen queue.
+    #[arg(long, env = "MESHGATE_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: u16,
+    /// Deadline for the TLS handshake, and again for the first bytes of the first request.
+    #[arg(long, env = "MESHGATE_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
+    /// Deadline for a request body to arrive once meshgate reads it (answered 408).
+    #[arg(long, env = "MESHGATE_BODY_READ_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// The longest one review may take in all; the API server's `?timeout=` less a tenth
+    /// applies when shorter. Past it the answer is 503 and the failurePolicy decides.
+    #[arg(long, env = "MESHGATE_REVIEW_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub review_timeout: Duration,
+    /// What the bodies being read or reviewed at once may cost, in bytes: each body past 64 KiB
+    /// is charged six times its size. Keep it under half the container's memory limit.
+    #[arg(long, env = "MESHGATE_MEMORY_BUDGET", default_value = "96Mi", value_parser = parse_size)]
+    pub memory_budget: usize,
 }
 
 /// Which webhook `review` plays.
@@ -290,6 +311,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_grace: args.shutdown_grace,
         header_read_timeout: args.header_read_timeout,
         reload_interval: args.reload_interval,
+        max_connections: usize::from(args.max_connections),
+        handshake_timeout: args.handshake_timeout,
+        body_read_timeout: args.body_read_timeout,
+        review_timeout: args.review_timeout,
+        memory_budget: args.memory_budget,
+        tls_server_name: args.tls_server_name,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

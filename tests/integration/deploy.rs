@@ -405,8 +405,12 @@ fn every_overlay_renders_into_a_safe_install() {
     assert_eq!(validating_bundle.as_ref().unwrap().0, ca);
     assert_eq!(mutating_bundle.as_ref().unwrap().0, ca);
     // The generated certificate serves the name the API server checks, and the key matches it.
-    let credentials =
-        meshgate::tls::load_credentials(&data["tls.crt"].0, &data["tls.key"].0).unwrap();
+    let credentials = meshgate::tls::load_credentials(
+        &data["tls.crt"].0,
+        &data["tls.key"].0,
+        &Default::default(),
+    )
+    .unwrap();
     assert!(credentials.not_after.is_some());
 
     // cert-manager: CA chain, serving Certificate into meshgate-tls with both Service names,
@@ -487,13 +491,11 @@ fn every_overlay_renders_into_a_safe_install() {
 async fn the_configured_paths_are_served() {
     use axum::body::Body;
     use tower::ServiceExt;
-    let app = meshgate::server::webhook::router(meshgate::server::webhook::WebhookState {
-        engine: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
-            meshgate::engine::Engine::default(),
-        )),
-        metrics: std::sync::Arc::new(meshgate::metrics::Metrics::default()),
-        max_body_bytes: 1024 * 1024,
-    });
+    let app = meshgate::server::webhook::router(meshgate::server::webhook::WebhookState::new(
+        meshgate::engine::Engine::default(),
+        std::sync::Arc::new(meshgate::metrics::Metrics::default()),
+        meshgate::server::webhook::RequestLimits::default(),
+    ));
     let webhooks = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/base/webhooks.yaml"),
     )
