@@ -70,6 +70,7 @@ async fn main() {
     let connections = meshgate::server::connection::Connections::new(
         limits.max_connections,
         stop_rx.clone(),
+        stop_rx.clone(),
         None,
     );
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));

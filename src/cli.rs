@@ -110,7 +110,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MESHGATE_MODE", value_enum)]
     pub mode: Option<Mode>,
     /// Largest accepted request body, in bytes (suffixes Ki, Mi allowed).
-    #[arg(long, env = "MESHGATE_MAX_BODY_BYTES", default_value = "8Mi", value_parser = parse_size)]
+    #[arg(long, env = "MESHGATE_MAX_BODY_BYTES", default_value = "6Mi", value_parser = parse_size)]
     pub max_body_bytes: usize,
     /// After SIGTERM, keep serving this long while /readyz answers 503.
     #[arg(long, env = "MESHGATE_SHUTDOWN_DELAY", default_value = "5s", value_parser = parse_duration)]
@@ -146,8 +146,9 @@ pub struct ServeArgs {
     #[arg(long, env = "MESHGATE_REVIEW_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub review_timeout: Duration,
     /// What the bodies being read or reviewed at once may cost, in bytes: each body past 64 KiB
-    /// is charged six times its size. Keep it under half the container's memory limit.
-    #[arg(long, env = "MESHGATE_MEMORY_BUDGET", default_value = "96Mi", value_parser = parse_size)]
+    /// is charged 26 times its size (body, parsed object and answer). Must hold one body of
+    /// --max-body-bytes; keep it near 40 % of the container's memory limit.
+    #[arg(long, env = "MESHGATE_MEMORY_BUDGET", default_value = "160Mi", value_parser = parse_size)]
     pub memory_budget: usize,
 }
 

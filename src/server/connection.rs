@@ -66,18 +66,26 @@ pub struct Connections {
     slots: Arc<Semaphore>,
     max: usize,
     drain: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     metrics: Option<Arc<Metrics>>,
 }
 
 impl Connections {
-    /// Connections for a listener with `max` slots, told to close when `drain` turns true.
-    /// `metrics`, when given, counts them.
-    pub fn new(max: usize, drain: watch::Receiver<bool>, metrics: Option<Arc<Metrics>>) -> Self {
+    /// Connections for a listener with `max` slots. When `drain` turns true each is told to
+    /// close after its next answer (HTTP/1.1) or at once by GOAWAY (HTTP/2); when `stop` turns
+    /// true, idle ones close at once. `metrics`, when given, counts them.
+    pub fn new(
+        max: usize,
+        drain: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Self {
         let max = max.max(1);
         Self {
             slots: Arc::new(Semaphore::new(max)),
             max,
             drain,
+            stop,
             metrics,
         }
     }
@@ -182,6 +190,8 @@ struct Activity {
     last_read_ms: AtomicU64,
     first_byte: AtomicBool,
     in_flight: AtomicUsize,
+    /// The connection speaks HTTP/2 (known from its first request).
+    http2: AtomicBool,
     /// Signalled when a request starts (a permit is kept if nobody waits yet).
     request_started: Notify,
 }
@@ -193,6 +203,7 @@ impl Activity {
             last_read_ms: AtomicU64::new(0),
             first_byte: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            http2: AtomicBool::new(false),
             request_started: Notify::new(),
         }
     }
@@ -328,13 +339,15 @@ async fn serve_connection<S>(
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let mut drain = connections.drain.clone();
+    let mut stop = connections.stop.clone();
     // Set once the connection was told to close: a client that then neither finishes nor reads
     // what it is sent is dropped at this time.
     let mut close_by: Option<Instant> = None;
     // A connection idle on the wire but with a review under way is looked at again later.
     let mut not_before = activity.opened;
-    // Shutdown started before this connection sent anything: it is told to close once its
-    // first request is under way, so that request is still answered.
+    // Shutdown started while no HTTP/1.1 request was under way: the connection is told to
+    // close with the answer to its next request. Closing an idle keep-alive connection at once
+    // would race with a request the client is sending on it, which it cannot retry (POST).
     let mut drain_pending = false;
     loop {
         let check_at = match close_by {
@@ -352,16 +365,24 @@ async fn serve_connection<S>(
                 return;
             }
             _ = drain.wait_for(|drain| *drain), if close_by.is_none() && !drain_pending => {
-                if activity.first_byte.load(Ordering::Relaxed) {
+                let under_way = activity.in_flight.load(Ordering::Relaxed) > 0;
+                if activity.http2.load(Ordering::Relaxed) || under_way {
                     close_by = Some(Instant::now() + limits.idle_timeout);
                     connection.as_mut().graceful_shutdown();
                 } else {
                     drain_pending = true;
                 }
             }
-            _ = activity.request_started.notified(), if drain_pending && close_by.is_none() => {
+            _ = stop.wait_for(|stop| *stop), if close_by.is_none() => {
                 close_by = Some(Instant::now() + limits.idle_timeout);
                 connection.as_mut().graceful_shutdown();
+            }
+            _ = activity.request_started.notified(), if drain_pending && close_by.is_none() => {
+                // The signal may be left over from a request before the drain.
+                if activity.in_flight.load(Ordering::Relaxed) > 0 {
+                    close_by = Some(Instant::now() + limits.idle_timeout);
+                    connection.as_mut().graceful_shutdown();
+                }
             }
             _ = tokio::time::sleep_until(check_at.into()) => {
                 if close_by.is_some() {

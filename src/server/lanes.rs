@@ -1,12 +1,18 @@
-//! Where reviews run: on tokio's blocking pool, never on the async workers that accept
-//! connections and read bodies, behind two lanes — one for small bodies, one for bodies past
-//! the memory budget's free allowance — so a burst of large reviews never holds up the small
-//! ones the API server sends most, and no review can starve the process of threads.
+//! Where reviews run: on threads of their own, never on the async workers that accept
+//! connections and read bodies, in two lanes — one for small bodies, one for bodies past the
+//! memory budget's free allowance — so a burst of large reviews never holds up the small ones
+//! the API server sends most, and no review can starve the process of threads.
+//!
+//! The threads are fixed, not tokio's growing blocking pool, because the C allocator keeps a
+//! heap per thread and returns little of it: with a fixed set, a large review reuses the heap
+//! the previous one left, so the process's memory stays what the budget charges for.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 /// Why a review has no answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,20 +23,68 @@ pub enum NotRun {
     Panicked,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A number of threads taking work from one queue, and the permits that keep the queue no
+/// longer than the threads.
+#[derive(Debug)]
+struct Lane {
+    permits: Arc<Semaphore>,
+    jobs: Mutex<Sender<Job>>,
+}
+
+impl Lane {
+    fn new(name: &str, threads: usize) -> Self {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("meshgate-{name}-{i}"))
+                .spawn(move || work(&queue));
+            if let Err(e) = spawned {
+                tracing::error!("could not start review thread {name}-{i}: {e}");
+            }
+        }
+        Self {
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs: Mutex::new(jobs),
+        }
+    }
+}
+
+/// A lane thread: runs jobs until the lane is dropped. A panicking job is caught so the thread
+/// goes on; its caller sees the answer channel closed.
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 /// The review lanes.
 #[derive(Debug, Clone)]
 pub struct Lanes {
-    small: Arc<Semaphore>,
-    large: Arc<Semaphore>,
+    small: Arc<Lane>,
+    large: Arc<Lane>,
 }
 
 impl Lanes {
-    /// `parallelism` small-body reviews at once and half as many (at least one) large ones.
+    /// `parallelism` threads for small-body reviews and half as many (at least one) for large
+    /// ones.
     pub fn new(parallelism: usize) -> Self {
         let parallelism = parallelism.max(1);
         Self {
-            small: Arc::new(Semaphore::new(parallelism)),
-            large: Arc::new(Semaphore::new((parallelism / 2).max(1))),
+            small: Arc::new(Lane::new("review", parallelism)),
+            large: Arc::new(Lane::new("review-large", (parallelism / 2).max(1))),
         }
     }
 
@@ -48,16 +102,21 @@ impl Lanes {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, NotRun> {
         let lane = if large { &self.large } else { &self.small };
-        let permit = tokio::time::timeout_at(deadline.into(), lane.clone().acquire_owned())
+        let permit = tokio::time::timeout_at(deadline.into(), lane.permits.clone().acquire_owned())
             .await
             .map_err(|_| NotRun::Deadline)?
             .map_err(|_| NotRun::Deadline)?;
-        let task = tokio::task::spawn_blocking(move || {
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
             let answer = work();
             drop(permit);
-            answer
+            let _ = answer_tx.send(answer);
         });
-        match tokio::time::timeout_at(deadline.into(), task).await {
+        let sent = lane.jobs.lock().is_ok_and(|jobs| jobs.send(job).is_ok());
+        if !sent {
+            return Err(NotRun::Panicked);
+        }
+        match tokio::time::timeout_at(deadline.into(), answer_rx).await {
             Err(_) => Err(NotRun::Deadline),
             Ok(Err(_)) => Err(NotRun::Panicked),
             Ok(Ok(answer)) => Ok(answer),
@@ -89,10 +148,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_panic_is_an_error_not_a_crash() {
-        let lanes = Lanes::new(2);
+    async fn a_panic_is_an_error_and_the_lane_goes_on() {
+        let lanes = Lanes::new(1);
         let deadline = Instant::now() + Duration::from_secs(5);
         let answer = lanes.run(false, deadline, || -> u8 { panic!("bug") });
         assert_eq!(answer.await, Err(NotRun::Panicked));
+        let next = lanes.run(false, deadline, || 4);
+        assert_eq!(next.await, Ok(4));
     }
 }

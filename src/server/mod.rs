@@ -35,7 +35,8 @@ use webhook::RequestLimits;
 
 /// Connections the admin listener keeps open at most: probes and a scraper or two.
 const ADMIN_MAX_CONNECTIONS: usize = 32;
-/// Time limits of the admin listener: its clients are the kubelet and Prometheus.
+/// Time limits of the admin listener, at most: its clients are the kubelet and Prometheus,
+/// which send their request at once.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the serving certificate comes from.
@@ -213,10 +214,16 @@ pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
     if config.max_connections == 0 {
         bail!("--max-connections must be greater than 0");
     }
-    if config.memory_budget < budget::FREE_ALLOWANCE * budget::REVIEW_COST_FACTOR {
+    let largest_review = MemoryBudget::cost_of(config.max_body_bytes);
+    if config.memory_budget < largest_review {
         bail!(
-            "--memory-budget must be at least {} bytes (one review past the free allowance)",
-            budget::FREE_ALLOWANCE * budget::REVIEW_COST_FACTOR
+            "--memory-budget {} cannot hold the review of one body of --max-body-bytes {}: that \
+             takes up to {} bytes ({}x the body); raise --memory-budget (and the container's \
+             memory limit) or lower --max-body-bytes",
+            config.memory_budget,
+            config.max_body_bytes,
+            largest_review,
+            budget::REVIEW_COST_FACTOR
         );
     }
     let webhook = TcpListener::bind(config.listen)
@@ -263,6 +270,7 @@ impl Bound {
                 ready: ready.clone(),
                 metrics: metrics.clone(),
             }),
+            config.handshake_timeout.min(ADMIN_TIMEOUT),
             admin_stop_rx,
         )?;
 
@@ -291,7 +299,12 @@ impl Bound {
             header_read_timeout: config.header_read_timeout,
             idle_timeout: config.header_read_timeout,
         };
-        let connections = Connections::new(limits.max_connections, drain_rx, Some(metrics));
+        let connections = Connections::new(
+            limits.max_connections,
+            drain_rx,
+            stop_rx.clone(),
+            Some(metrics),
+        );
         let accept_task = tokio::spawn(connection::accept_loop(
             webhook,
             Transport::Tls(acceptor),
@@ -342,6 +355,7 @@ impl Bound {
 fn spawn_admin(
     listener: TcpListener,
     router: axum::Router,
+    timeout: Duration,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     let listener = listener.into_std().context("--admin-listen")?;
@@ -362,11 +376,12 @@ fn spawn_admin(
                 };
                 let limits = Limits {
                     max_connections: ADMIN_MAX_CONNECTIONS,
-                    handshake_timeout: ADMIN_TIMEOUT,
-                    header_read_timeout: ADMIN_TIMEOUT,
-                    idle_timeout: ADMIN_TIMEOUT * 6,
+                    handshake_timeout: timeout,
+                    header_read_timeout: timeout,
+                    idle_timeout: timeout * 6,
                 };
-                let connections = Connections::new(limits.max_connections, stop.clone(), None);
+                let connections =
+                    Connections::new(limits.max_connections, stop.clone(), stop.clone(), None);
                 connection::accept_loop(
                     listener,
                     Transport::Plain,

@@ -57,7 +57,7 @@ impl Default for RequestLimits {
     /// The defaults of `meshgate serve`.
     fn default() -> Self {
         Self {
-            max_body_bytes: 8 * 1024 * 1024,
+            max_body_bytes: 6 * 1024 * 1024,
             body_read_timeout: Duration::from_secs(5),
             review_timeout: Duration::from_secs(10),
         }
@@ -86,7 +86,7 @@ impl WebhookState {
             engine: Arc::new(ArcSwap::from_pointee(engine)),
             metrics,
             limits,
-            budget: MemoryBudget::new(96 * 1024 * 1024),
+            budget: MemoryBudget::new(160 * 1024 * 1024),
             lanes: Lanes::for_this_machine(),
         }
     }

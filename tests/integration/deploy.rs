@@ -209,6 +209,31 @@ fn common_invariants(name: &str, install: &Install) {
             >= seconds("shutdown-delay") + seconds("shutdown-grace"),
         "{name}: terminationGracePeriodSeconds must cover the drain"
     );
+    // The memory budget leaves the process, its connections and small reviews room within the
+    // limit, and holds one review of the largest body (RELIABILITY.md).
+    let bytes = |flag: &str| -> usize {
+        let value = args
+            .iter()
+            .find_map(|a| a.strip_prefix(&format!("--{flag}=")))
+            .unwrap_or_else(|| panic!("--{flag} in {args:?}"));
+        meshgate::cli::parse_size(value).unwrap()
+    };
+    let limit = resources.limits.as_ref().unwrap()["memory"].0.clone();
+    let limit_bytes = meshgate::cli::parse_size(&limit).unwrap();
+    let budget = bytes("memory-budget");
+    assert!(
+        budget * 2 <= limit_bytes,
+        "{name}: --memory-budget {budget} must stay under half the {limit} limit"
+    );
+    assert!(
+        meshgate::server::budget::MemoryBudget::cost_of(bytes("max-body-bytes")) <= budget,
+        "{name}: the largest body's review must fit the budget"
+    );
+    assert!(
+        args.iter()
+            .any(|a| a == "--tls-server-name=meshgate.meshgate-system.svc"),
+        "{name}: the certificate is checked for the name the API server dials: {args:?}"
+    );
     let probe_path = |probe: &Option<k8s_openapi::api::core::v1::Probe>| {
         let get = probe.as_ref().unwrap().http_get.as_ref().unwrap();
         (get.path.clone().unwrap(), get.port.clone())

@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod deploy;
 mod e2e;
+mod hostile;
 mod legacy;
 mod lint;
 mod router;
