@@ -502,3 +502,230 @@ async fn an_unread_body_and_the_shutdown_delay_say_connection_close() {
     );
     assert!(server.wait_exit(Duration::from_secs(20)).success());
 }
+
+/// A self-signed serving pair for `names`, valid from `not_before` to `not_after`, written to
+/// `dir` as `tls.crt` and `tls.key`.
+fn write_pair(
+    dir: &std::path::Path,
+    names: &[&str],
+    not_before: (i32, u8, u8),
+    not_after: (i32, u8, u8),
+) {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("tls.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("tls.key"), key.serialize_pem()).unwrap();
+}
+
+const SERVICE: &str = "meshgate.meshgate-system.svc";
+
+#[test]
+fn a_certificate_that_would_fail_every_handshake_is_refused_at_start() {
+    let dir = temp();
+    let cases: [(&str, &[&str], (i32, u8, u8), (i32, u8, u8), &str); 3] = [
+        (
+            "expired",
+            &[SERVICE],
+            (2020, 1, 1),
+            (2021, 1, 1),
+            "the certificate expired at 2021-01-01T00:00:00Z (notAfter)",
+        ),
+        (
+            "not-yet-valid",
+            &[SERVICE],
+            (2090, 1, 1),
+            (2091, 1, 1),
+            "the certificate is not valid before 2090-01-01T00:00:00Z (notBefore)",
+        ),
+        (
+            "other-name",
+            &["other.meshgate-system.svc", "localhost"],
+            (2020, 1, 1),
+            (2090, 1, 1),
+            "the certificate is not valid for meshgate.meshgate-system.svc (--tls-server-name), the name the API server dials; its DNS names are: other.meshgate-system.svc, localhost",
+        ),
+    ];
+    for (name, names, from, to, expected) in cases {
+        let pair = dir.path().join(name);
+        write_pair(&pair, names, from, to);
+        let out = crate::support::run(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                pair.join("tls.crt").to_str().unwrap(),
+                "--tls-key",
+                pair.join("tls.key").to_str().unwrap(),
+                "--tls-server-name",
+                SERVICE,
+            ],
+            dir.path(),
+            None,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(
+            stderr.contains("--tls-cert"),
+            "{name} names the flag: {stderr}"
+        );
+    }
+    // Without --tls-server-name the name is not checked; the dates still are.
+    let out = crate::support::run(
+        &[
+            "serve",
+            "--tls-cert",
+            dir.path().join("expired/tls.crt").to_str().unwrap(),
+            "--tls-key",
+            dir.path().join("expired/tls.key").to_str().unwrap(),
+        ],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn a_bad_certificate_on_reload_is_refused_and_the_old_pair_stays() {
+    let dir = temp();
+    let volume = dir.path().join("volume");
+    write_pair(&volume.join("..v1"), &[SERVICE], (2020, 1, 1), (2090, 1, 1));
+    std::os::unix::fs::symlink("..v1", volume.join("..data")).unwrap();
+    for file in ["tls.crt", "tls.key"] {
+        std::os::unix::fs::symlink(format!("..data/{file}"), volume.join(file)).unwrap();
+    }
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--tls-cert".into(),
+            volume.join("tls.crt").display().to_string(),
+            "--tls-key".into(),
+            volume.join("tls.key").display().to_string(),
+            "--tls-server-name".into(),
+            SERVICE.into(),
+            "--reload-interval".into(),
+            "100ms".into(),
+        ],
+    );
+    let ca = std::fs::read(volume.join("..v1/tls.crt")).unwrap();
+    let client = ClientOptions::api_server(ca.clone());
+    let first = ApiServer::connect(server.addr, &client).await.unwrap();
+    let served = first.peer_certificate.clone();
+    let review = captured("namespace-create-both-labels.json");
+    for (count, (name, names, from, to, reason)) in [
+        (
+            "..v2",
+            &[SERVICE][..],
+            (2020, 1, 1),
+            (2021, 1, 1),
+            "expired at 2021-01-01",
+        ),
+        (
+            "..v3",
+            &[SERVICE][..],
+            (2090, 1, 1),
+            (2091, 1, 1),
+            "not valid before 2090-01-01",
+        ),
+        (
+            "..v4",
+            &["other.svc"][..],
+            (2020, 1, 1),
+            (2090, 1, 1),
+            "not valid for meshgate.meshgate-system.svc",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        write_pair(&volume.join(name), names, from, to);
+        let tmp = volume.join("..data_tmp");
+        std::os::unix::fs::symlink(name, &tmp).unwrap();
+        std::fs::rename(&tmp, volume.join("..data")).unwrap();
+        server.wait_for("the refused reload", Duration::from_secs(10), |s| {
+            s.metric(r#"meshgate_tls_reloads_total{result="failure"}"#) == Some(count as f64 + 1.0)
+        });
+        assert!(
+            server
+                .logs()
+                .iter()
+                .any(|l| l.contains("new serving certificate refused") && l.contains(reason)),
+            "{reason}: {:#?}",
+            server.logs()
+        );
+        let mut api = ApiServer::connect(server.addr, &client).await.unwrap();
+        assert_eq!(api.peer_certificate, served, "{name}: the old pair stays");
+        assert_eq!(
+            api.review("validate", &review).await["response"]["allowed"],
+            false
+        );
+    }
+    assert_eq!(
+        server.metric(r#"meshgate_tls_reloads_total{result="success"}"#),
+        Some(0.0)
+    );
+}
+
+/// The status of one review over a new connection, `None` if the server refused the client.
+async fn status_with(addr: std::net::SocketAddr, options: ClientOptions) -> Option<u16> {
+    let review = captured("namespace-create-both-labels.json");
+    let mut api = ApiServer::connect(addr, &options).await.ok()?;
+    api.send(
+        "POST",
+        "/validate?timeout=10s",
+        Some("application/json"),
+        serde_json::to_vec(&review).unwrap(),
+    )
+    .await
+    .ok()
+    .map(|reply| reply.status)
+}
+
+#[tokio::test]
+async fn the_client_ca_reloads_like_the_serving_pair() {
+    let dir = temp();
+    let certs = Certs::generate(&dir.path().join("certs"));
+    let first = crate::support::ClientIdentity::generate();
+    let second = crate::support::ClientIdentity::generate();
+    let ca_file = dir.path().join("client-ca.crt");
+    std::fs::write(&ca_file, &first.ca_pem).unwrap();
+    let mut args = certs.flags();
+    args.extend([
+        "--client-ca".into(),
+        ca_file.display().to_string(),
+        "--reload-interval".into(),
+        "100ms".into(),
+    ]);
+    let server = Server::start(dir.path(), &args);
+    let as_client = |identity: &crate::support::ClientIdentity| ClientOptions {
+        identity: Some((identity.chain.clone(), identity.key.clone_key())),
+        ..ClientOptions::api_server(certs.ca_pem())
+    };
+    let addr = server.addr;
+    let reviewed = |options: ClientOptions| status_with(addr, options);
+    assert_eq!(reviewed(as_client(&first)).await, Some(200));
+    assert_eq!(reviewed(as_client(&second)).await, None);
+
+    std::fs::write(&ca_file, &second.ca_pem).unwrap();
+    server.wait_for("the client CA reload", Duration::from_secs(10), |s| {
+        s.metric(r#"meshgate_client_ca_reloads_total{result="success"}"#) == Some(1.0)
+    });
+    assert_eq!(reviewed(as_client(&second)).await, Some(200));
+    assert_eq!(reviewed(as_client(&first)).await, None);
+
+    // A broken bundle is refused; the one in force stays.
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    server.wait_for("the refused reload", Duration::from_secs(10), |s| {
+        s.metric(r#"meshgate_client_ca_reloads_total{result="failure"}"#) == Some(1.0)
+    });
+    assert_eq!(reviewed(as_client(&second)).await, Some(200));
+}
