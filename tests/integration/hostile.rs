@@ -503,14 +503,12 @@ async fn an_unread_body_and_the_shutdown_delay_say_connection_close() {
     assert!(server.wait_exit(Duration::from_secs(20)).success());
 }
 
+/// A calendar day: year, month, day.
+type Day = (i32, u8, u8);
+
 /// A self-signed serving pair for `names`, valid from `not_before` to `not_after`, written to
 /// `dir` as `tls.crt` and `tls.key`.
-fn write_pair(
-    dir: &std::path::Path,
-    names: &[&str],
-    not_before: (i32, u8, u8),
-    not_after: (i32, u8, u8),
-) {
+fn write_pair(dir: &std::path::Path, names: &[&str], not_before: Day, not_after: Day) {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .unwrap();
@@ -528,7 +526,9 @@ const SERVICE: &str = "meshgate.meshgate-system.svc";
 #[test]
 fn a_certificate_that_would_fail_every_handshake_is_refused_at_start() {
     let dir = temp();
-    let cases: [(&str, &[&str], (i32, u8, u8), (i32, u8, u8), &str); 3] = [
+    // (case, DNS names, not before, not after, what the error says)
+    type Case<'a> = (&'a str, &'a [&'a str], Day, Day, &'a str);
+    let cases: [Case; 3] = [
         (
             "expired",
             &[SERVICE],
