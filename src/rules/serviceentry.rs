@@ -2,7 +2,7 @@
 //! `validateServiceEntry` and analyzer IST0134, plus the retired `.global` multicluster pattern.
 //! Protocol names match case-insensitively, as in Istio.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
@@ -277,7 +277,7 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
         }
         _ => {}
     }
-    let declared: Vec<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
+    let declared: HashSet<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
     for (path, endpoint) in &entry.endpoints {
         if let Some(Value::Object(ports)) = endpoint.get("ports") {
             for name in ports

@@ -13,4 +13,5 @@ mod e2e;
 mod legacy;
 mod lint;
 mod router;
+mod rules_bounds;
 mod serve;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{destinations, route_lists, section};
 use crate::rules::names::{
-    check_fqdn, check_wildcard_domain, hosts_overlap, is_dns1123_label, is_ip, service_namespace,
+    check_fqdn, check_wildcard_domain, first_overlaps, is_dns1123_label, is_ip, service_namespace,
 };
 use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to, spec_list};
 
@@ -101,10 +101,9 @@ fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &m
         }
     }
     if all_valid {
-        for (j, (path, host)) in hosts.iter().enumerate() {
-            if let Some((earlier_path, earlier)) =
-                hosts[..j].iter().find(|(_, h)| hosts_overlap(h, host))
-            {
+        let names: Vec<&str> = hosts.iter().map(|(_, host)| *host).collect();
+        for ((path, host), earlier) in hosts.iter().zip(first_overlaps(&names)) {
+            if let Some((earlier_path, earlier)) = earlier.and_then(|i| hosts.get(i)) {
                 findings.push(error(
                     rule,
                     path.clone(),

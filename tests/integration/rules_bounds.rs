@@ -1,0 +1,304 @@
+//! Bounds on what one object costs and what user numbers can do. Each large-input test builds an
+//! object of tens of thousands of entries and checks the exact findings; a rule that compared
+//! entries pairwise would take minutes on them, which is the failure these tests catch.
+
+use meshgate::rules::{self, Finding, ObjectKind, PatchOp, Subject};
+use serde_json::{Value, json};
+
+/// Hosts in one large VirtualService (with the names below, its JSON is over 2 MB).
+const MANY_HOSTS: usize = 64_000;
+/// Entries in one large list of ports or header names: pairwise checks take 2 × 10⁸
+/// comparisons on it, linear ones stay well under a second in a debug build.
+const MANY: usize = 20_000;
+/// Destinations of one HTTP route, each with a legacy header field to convert: each costs a
+/// fix of several patch operations, so fewer keep the test fast while pairwise bookkeeping
+/// would still take over 10⁷ comparisons.
+const MANY_DESTINATIONS: usize = 5_000;
+
+fn evaluate(kind: ObjectKind, object: &Value) -> Vec<Finding> {
+    rules::evaluate(&Subject::created(kind, object))
+}
+
+/// The findings of `virtualservice-legacy-fields` alone.
+fn legacy_fields(object: &Value) -> Vec<Finding> {
+    rules::virtualservice::legacy::evaluate(&Subject::created(ObjectKind::VirtualService, object))
+        .into_iter()
+        .filter(|f| f.rule == rules::Rule::VirtualServiceLegacyFields)
+        .collect()
+}
+
+fn virtual_service(spec: Value) -> Value {
+    json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+           "metadata": {"name": "big", "namespace": "shop"}, "spec": spec})
+}
+
+fn service_entry(spec: Value) -> Value {
+    json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+           "metadata": {"name": "big", "namespace": "shop"}, "spec": spec})
+}
+
+/// The object with the fixes' operations applied in order.
+fn patched(object: &Value, ops: &[PatchOp]) -> Value {
+    let mut patched = object.clone();
+    rules::patch::apply(&mut patched, ops).unwrap();
+    patched
+}
+
+/// `(rule id, path)` of each finding.
+fn rows(findings: &[Finding]) -> Vec<(&'static str, String)> {
+    findings
+        .iter()
+        .map(|f| (f.rule.id(), f.path.to_string()))
+        .collect()
+}
+
+fn one_route() -> Value {
+    json!([{"route": [{"destination": {"host": "ratings"}}]}])
+}
+
+fn distinct_hosts(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| json!(format!("service-{i}.team-{}.example.com", i % 97)))
+        .collect()
+}
+
+#[test]
+fn sixty_four_thousand_distinct_hosts_produce_no_host_finding() {
+    let object = virtual_service(json!({"hosts": distinct_hosts(MANY_HOSTS), "http": one_route()}));
+    assert_eq!(rows(&evaluate(ObjectKind::VirtualService, &object)), []);
+}
+
+#[test]
+fn every_host_a_leading_wildcard_covers_is_reported_against_it() {
+    // `*.example.com` first, then names under it (overlaps), then names outside it (none).
+    let mut hosts = vec![json!("*.example.com")];
+    hosts.extend(distinct_hosts(MANY_HOSTS / 2));
+    hosts.extend((0..MANY_HOSTS / 2).map(|i| json!(format!("service-{i}.example.org"))));
+    let object = virtual_service(json!({"hosts": hosts, "http": one_route()}));
+    let findings = evaluate(ObjectKind::VirtualService, &object);
+    assert_eq!(findings.len(), MANY_HOSTS / 2);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.rule == rules::Rule::VirtualServiceHosts)
+    );
+    assert_eq!(findings[0].path.to_string(), "spec.hosts[1]");
+    assert_eq!(
+        findings[0].message,
+        "`service-0.team-0.example.com` overlaps `*.example.com` (spec.hosts[0]): keep one of them"
+    );
+    assert_eq!(
+        findings.last().unwrap().path.to_string(),
+        format!("spec.hosts[{}]", MANY_HOSTS / 2)
+    );
+}
+
+#[test]
+fn duplicates_and_nested_wildcards_name_the_first_host_they_overlap() {
+    // The first half again (duplicates), then a wildcard per team after the names it covers.
+    let first: Vec<Value> = distinct_hosts(MANY_HOSTS / 2);
+    let mut hosts = first.clone();
+    hosts.extend(first);
+    hosts.extend((0..97).map(|team| json!(format!("*.team-{team}.example.com"))));
+    hosts.push(json!("*.example.com"));
+    let object = virtual_service(json!({"hosts": hosts, "http": one_route()}));
+    let findings = evaluate(ObjectKind::VirtualService, &object);
+    assert_eq!(findings.len(), MANY_HOSTS / 2 + 97 + 1);
+    let half = MANY_HOSTS / 2;
+    assert_eq!(findings[0].path.to_string(), format!("spec.hosts[{half}]"));
+    assert_eq!(
+        findings[0].message,
+        "`service-0.team-0.example.com` overlaps `service-0.team-0.example.com` (spec.hosts[0]): keep one of them"
+    );
+    // `*.team-5.example.com` overlaps host 5 first; `*.example.com` overlaps host 0.
+    let team_5 = &findings[half + 5];
+    assert_eq!(
+        team_5.path.to_string(),
+        format!("spec.hosts[{}]", 2 * half + 5)
+    );
+    assert!(
+        team_5
+            .message
+            .ends_with("(spec.hosts[5]): keep one of them"),
+        "{}",
+        team_5.message
+    );
+    assert!(
+        findings
+            .last()
+            .unwrap()
+            .message
+            .ends_with("(spec.hosts[0]): keep one of them")
+    );
+}
+
+#[test]
+fn a_route_with_five_thousand_legacy_header_fields_converts_each_once() {
+    // Every destination appends a header; every other one's value is not a map of strings,
+    // which leaves the whole route for a hand merge, naming each bad field.
+    let destinations = |bad_every: Option<usize>| -> Vec<Value> {
+        (0..MANY_DESTINATIONS)
+            .map(|i| {
+                let headers = match bad_every {
+                    Some(n) if i % n == 0 => json!(["not", "a", "map"]),
+                    _ => json!({format!("x-route-{i}"): "1"}),
+                };
+                json!({"destination": {"host": format!("backend-{i}")},
+                       "appendRequestHeaders": headers})
+            })
+            .collect()
+    };
+    let object =
+        virtual_service(json!({"hosts": ["ratings"], "http": [{"route": destinations(None)}]}));
+    let findings = legacy_fields(&object);
+    assert_eq!(findings.len(), MANY_DESTINATIONS);
+    assert_eq!(
+        findings[1].path.to_string(),
+        "spec.http[0].route[1].appendRequestHeaders"
+    );
+    let patch: Vec<PatchOp> = findings
+        .iter()
+        .flat_map(|f| f.fix.iter().flat_map(|fix| fix.ops.iter().cloned()))
+        .collect();
+    assert_eq!(
+        patch.len(),
+        2 * MANY_DESTINATIONS,
+        "a remove and an add per destination"
+    );
+    let patched = patched(&object, &patch);
+    assert_eq!(
+        patched["spec"]["http"][0]["route"][MANY_DESTINATIONS - 1]["headers"],
+        json!({"request": {"add": {format!("x-route-{}", MANY_DESTINATIONS - 1): "1"}}})
+    );
+
+    let object =
+        virtual_service(json!({"hosts": ["ratings"], "http": [{"route": destinations(Some(2))}]}));
+    let findings = legacy_fields(&object);
+    assert_eq!(findings.len(), MANY_DESTINATIONS);
+    assert!(findings.iter().all(|f| f.fix.is_none()));
+    assert_eq!(
+        findings[10].message,
+        "removed in Istio 1.5, dropped by current CRDs; its value is not a map of header names to strings: rewrite it by hand"
+    );
+    assert!(
+        findings[11]
+            .message
+            .contains("another header of this route needs a hand merge"),
+        "{}",
+        findings[11].message
+    );
+}
+
+#[test]
+fn twenty_thousand_header_names_to_remove_are_merged_without_repeats() {
+    // Names 0..MANY, each listed twice, next to an existing list holding the even ones.
+    let names: Vec<Value> = (0..2 * MANY)
+        .map(|i| json!(format!("x-old-{}", i % MANY)))
+        .collect();
+    let existing: Vec<Value> = (0..MANY)
+        .step_by(2)
+        .map(|i| json!(format!("x-old-{i}")))
+        .collect();
+    let object = virtual_service(json!({"hosts": ["ratings"], "http": [{
+        "removeRequestHeaders": names,
+        "headers": {"request": {"remove": existing}},
+        "route": [{"destination": {"host": "ratings"}}]}]}));
+    let findings = evaluate(ObjectKind::VirtualService, &object);
+    assert_eq!(
+        rows(&findings),
+        [(
+            "virtualservice-legacy-fields",
+            "spec.http[0].removeRequestHeaders".to_string()
+        )]
+    );
+    let ops = &findings[0].fix.as_ref().unwrap().ops;
+    assert_eq!(
+        ops.len(),
+        1 + MANY / 2,
+        "the remove, then one add per odd name"
+    );
+    let patched = patched(&object, ops);
+    let merged = patched["spec"]["http"][0]["headers"]["request"]["remove"]
+        .as_array()
+        .unwrap();
+    assert_eq!(merged.len(), MANY);
+    assert_eq!(merged[MANY / 2], json!("x-old-1"));
+}
+
+#[test]
+fn twenty_thousand_ports_are_checked_once_each() {
+    // Ports 1..=MANY named port-N, then the first thousand again; endpoints name every
+    // declared port and one undeclared one each.
+    let mut ports: Vec<Value> = (1..=MANY)
+        .map(|n| json!({"number": n, "name": format!("port-{n}"), "protocol": "HTTP"}))
+        .collect();
+    ports.extend(
+        (1..=1000).map(|n| json!({"number": n, "name": format!("port-{n}"), "protocol": "HTTP"})),
+    );
+    let endpoint_ports: serde_json::Map<String, Value> = (1..=MANY)
+        .map(|n| (format!("port-{n}"), json!(n)))
+        .chain([("undeclared".to_string(), json!(1))])
+        .collect();
+    let endpoints: Vec<Value> = (0..3)
+        .map(|i| json!({"address": format!("10.0.0.{i}"), "ports": endpoint_ports.clone()}))
+        .collect();
+    let object = service_entry(json!({"hosts": ["api.example.com"], "ports": ports,
+        "resolution": "STATIC", "addresses": ["10.1.0.0/16"], "endpoints": endpoints}));
+    let findings = evaluate(ObjectKind::ServiceEntry, &object);
+    let rows = rows(&findings);
+    assert_eq!(rows.len(), 2 * 1000 + 3);
+    assert_eq!(
+        rows[..2],
+        [
+            ("serviceentry-ports", format!("spec.ports[{MANY}].number")),
+            ("serviceentry-ports", format!("spec.ports[{MANY}].name")),
+        ]
+    );
+    assert_eq!(
+        findings[0].message,
+        "port 1 is already defined by spec.ports[0]"
+    );
+    assert_eq!(
+        rows[2000..],
+        [
+            (
+                "serviceentry-resolution",
+                "spec.endpoints[0].ports.undeclared".to_string()
+            ),
+            (
+                "serviceentry-resolution",
+                "spec.endpoints[1].ports.undeclared".to_string()
+            ),
+            (
+                "serviceentry-resolution",
+                "spec.endpoints[2].ports.undeclared".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_megabyte_unknown_key_gets_no_suggestion_search() {
+    let long_key = "x".repeat(1 << 20);
+    let mut spec = json!({"hosts": ["ratings"], "http": one_route()});
+    spec[&long_key] = json!(true);
+    // Many short unknown keys too: each is compared with the declared names once.
+    for i in 0..MANY / 2 {
+        spec["http"][0][format!("unknown{i}")] = json!(1);
+    }
+    let findings = evaluate(ObjectKind::VirtualService, &virtual_service(spec));
+    assert_eq!(findings.len(), MANY / 2 + 1);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.rule == rules::Rule::VirtualServiceUnknownFields)
+    );
+    let long = findings
+        .iter()
+        .find(|f| f.path.to_string().len() > 1 << 20)
+        .unwrap();
+    assert_eq!(
+        long.message,
+        "not in the Istio schema meshgate ships; the API server drops or rejects it"
+    );
+}
