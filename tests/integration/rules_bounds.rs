@@ -2,8 +2,12 @@
 //! object of tens of thousands of entries and checks the exact findings; a rule that compared
 //! entries pairwise would take minutes on them, which is the failure these tests catch.
 
+use meshgate::engine::Webhook;
+use meshgate::policy::Policy;
 use meshgate::rules::{self, Finding, ObjectKind, PatchOp, Subject};
 use serde_json::{Value, json};
+
+use crate::support::{answer, review_of};
 
 /// Hosts in one large VirtualService (with the names below, its JSON is over 2 MB).
 const MANY_HOSTS: usize = 64_000;
@@ -300,5 +304,32 @@ fn a_megabyte_unknown_key_gets_no_suggestion_search() {
     assert_eq!(
         long.message,
         "not in the Istio schema meshgate ships; the API server drops or rejects it"
+    );
+}
+
+#[test]
+fn weights_that_wrap_in_64_bits_are_denied_at_their_paths() {
+    // Two i64::MAX and 102 add up to 100 in wrapping i64 arithmetic.
+    let object = virtual_service(json!({"hosts": ["ratings"], "http": [{"route": [
+        {"destination": {"host": "ratings", "subset": "v1"}, "weight": i64::MAX},
+        {"destination": {"host": "ratings", "subset": "v2"}, "weight": i64::MAX},
+        {"destination": {"host": "ratings", "subset": "v3"}, "weight": 102}]}]}));
+    let review = review_of(&object, None, "v1", "v1");
+    let response = answer(&Policy::default(), Webhook::Validate, &review);
+    assert_eq!(response["response"]["allowed"], false, "{response}");
+    let causes: Vec<(&str, &str)> = response["response"]["status"]["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["field"].as_str().unwrap(), c["message"].as_str().unwrap()))
+        .collect();
+    let outside = "virtualservice-weights: weight 9223372036854775807 is outside int32 \
+                   (-2147483648 to 2147483647): write a weight from 0 to 100";
+    assert_eq!(
+        causes,
+        [
+            ("spec.http[0].route[0].weight", outside),
+            ("spec.http[0].route[1].weight", outside),
+        ]
     );
 }

@@ -908,6 +908,56 @@ mod tests {
     }
 
     #[test]
+    fn percents_outside_their_types_are_reported_not_converted() {
+        for value in [
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1e300),
+            json!(4_294_967_296_u64),
+        ] {
+            let findings = run(
+                json!([{"fault": {"abort": {"percent": value, "httpStatus": 503},
+                                                 "delay": {"percent": value, "fixedDelay": "1s"}},
+                                       "mirror": {"host": "m"}, "mirrorPercent": value,
+                                       "route": [{"destination": {"host": "r"}}]}]),
+            );
+            assert_eq!(
+                summary(&findings),
+                [
+                    (
+                        LEGACY,
+                        "spec.http[0].fault.abort.percent".to_string(),
+                        Severity::Error,
+                        false
+                    ),
+                    (
+                        DEPRECATED,
+                        "spec.http[0].fault.delay.percent".to_string(),
+                        Severity::Warning,
+                        false
+                    ),
+                    (
+                        DEPRECATED,
+                        "spec.http[0].mirrorPercent".to_string(),
+                        Severity::Warning,
+                        false
+                    ),
+                ],
+                "{value}"
+            );
+            for finding in &findings {
+                assert!(
+                    finding.message.contains(&format!(
+                        "its value {value} is not an integer from 0 to 100"
+                    )),
+                    "{}",
+                    finding.message
+                );
+            }
+        }
+    }
+
+    #[test]
     fn allow_origin_becomes_exact_matches_unless_allow_origins_exists() {
         assert_eq!(
             ops(&run(
