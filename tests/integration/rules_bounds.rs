@@ -1,13 +1,17 @@
-//! Bounds on what one object costs and what user numbers can do. Each large-input test builds an
-//! object of tens of thousands of entries and checks the exact findings; a rule that compared
-//! entries pairwise would take minutes on them, which is the failure these tests catch.
+//! What the write path guarantees whatever the object: bounded cost, user numbers read as their
+//! CRD types, and fixes that settle in one pass. Each large-input test builds an object of tens
+//! of thousands of entries and checks the exact findings; a rule that compared entries pairwise
+//! would take minutes on them, which is the failure these tests catch. The namespace tests
+//! replay the API server's reinvocation: the patched object reviewed again must get no patch.
 
-use meshgate::engine::Webhook;
+use meshgate::engine::{Engine, Webhook};
 use meshgate::policy::Policy;
-use meshgate::rules::{self, Finding, ObjectKind, PatchOp, Subject};
-use serde_json::{Value, json};
+use meshgate::rules::namespace::{DATAPLANE_MODE, INJECTION, REVISION};
+use meshgate::rules::{self, Finding, ObjectKind, Operation, PatchOp, Rule, Subject};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
 
-use crate::support::{answer, review_of};
+use crate::support::{answer, apply_patch, captured, decoded_patch, namespace_update, review_of};
 
 /// Hosts in one large VirtualService (with the names below, its JSON is over 2 MB).
 const MANY_HOSTS: usize = 64_000;
@@ -332,4 +336,257 @@ fn weights_that_wrap_in_64_bits_are_denied_at_their_paths() {
             ("spec.http[0].route[1].weight", outside),
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespace fixes settle in one pass.
+
+/// The three injection labels, in the order the rules read them.
+const INJECTION_LABELS: [&str; 3] = [INJECTION, REVISION, DATAPLANE_MODE];
+
+/// Realistic and odd values of each injection label.
+fn values_of(key: &str) -> &'static [&'static str] {
+    match key {
+        INJECTION => &["enabled", "disabled", "true", "Enabled", ""],
+        REVISION => &["asm-managed", "1-22", "canary", "default", ""],
+        _ => &["ambient", "none", "Ambient", ""],
+    }
+}
+
+/// Labels no namespace rule reads; fixes must leave them as they are.
+const UNRELATED: [(&str, &[&str]); 3] = [
+    ("kubernetes.io/metadata.name", &["shop"]),
+    ("istio.io/use-waypoint", &["waypoint", "none"]),
+    ("team", &["payments", "istio-injection"]),
+];
+
+/// What a request does to one label.
+#[derive(Debug, Clone)]
+enum LabelChange {
+    Keep,
+    Remove,
+    Set(&'static str),
+}
+
+fn label_state(values: &'static [&'static str]) -> impl Strategy<Value = Option<&'static str>> {
+    prop::option::of(prop::sample::select(values))
+}
+
+fn label_change(values: &'static [&'static str]) -> impl Strategy<Value = LabelChange> {
+    prop_oneof![
+        3 => Just(LabelChange::Keep),
+        1 => Just(LabelChange::Remove),
+        2 => prop::sample::select(values).prop_map(LabelChange::Set),
+    ]
+}
+
+/// Every labelled key with its value set and what a request does to it.
+fn label_plan() -> impl Strategy<Value = Vec<(&'static str, Option<&'static str>, LabelChange)>> {
+    let keyed: Vec<(&'static str, &'static [&'static str])> = INJECTION_LABELS
+        .iter()
+        .map(|key| (*key, values_of(key)))
+        .chain(UNRELATED)
+        .collect();
+    keyed
+        .into_iter()
+        .map(|(key, values)| {
+            (label_state(values), label_change(values))
+                .prop_map(move |(old, change)| (key, old, change))
+        })
+        .collect::<Vec<_>>()
+}
+
+/// The old and new label maps of a plan (`None`: the object has no `labels` at all).
+fn labels_of_plan(
+    plan: &[(&str, Option<&str>, LabelChange)],
+    omit_empty: bool,
+) -> (Option<Value>, Option<Value>) {
+    let mut old = Map::new();
+    let mut new = Map::new();
+    for (key, before, change) in plan {
+        if let Some(value) = before {
+            old.insert(key.to_string(), json!(value));
+        }
+        let after = match change {
+            LabelChange::Keep => *before,
+            LabelChange::Remove => None,
+            LabelChange::Set(value) => Some(*value),
+        };
+        if let Some(value) = after {
+            new.insert(key.to_string(), json!(value));
+        }
+    }
+    let wrap =
+        |map: Map<String, Value>| (!(omit_empty && map.is_empty())).then_some(Value::Object(map));
+    (wrap(old), wrap(new))
+}
+
+/// A Namespace review as the API server sends it: built on a captured request, with these
+/// labels (`None` drops `metadata.labels`).
+fn namespace_review(old: Option<Option<Value>>, new: Option<Value>) -> Value {
+    let mut review = match &old {
+        Some(_) => namespace_update(json!({}), json!({})),
+        None => {
+            let mut review = captured("namespace-create-both-labels.json");
+            review["request"]["uid"] = json!(crate::support::uid());
+            review
+        }
+    };
+    let set = |object: &mut Value, labels: Option<Value>| match labels {
+        Some(labels) => object["metadata"]["labels"] = labels,
+        None => {
+            object["metadata"].as_object_mut().unwrap().remove("labels");
+        }
+    };
+    set(&mut review["request"]["object"], new);
+    if let Some(old) = old {
+        set(&mut review["request"]["oldObject"], old);
+    }
+    review
+}
+
+/// The `/mutate` answer of `engine` for a review, through the admission entry point.
+fn mutate(engine: &Engine, review: &Value) -> Value {
+    let body = serde_json::to_vec(review).unwrap();
+    let answer =
+        meshgate::admission::review(engine, Webhook::Mutate, &body).expect("a valid review");
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+/// The actions a policy can give the namespace rules: the two fixable ones take all four, the
+/// label-value rule (which has no fix) the other three.
+fn namespace_policies() -> Vec<(String, Engine)> {
+    const ALL: [&str; 4] = ["fix", "deny", "warn", "off"];
+    let mut policies = Vec::new();
+    for conflict in ALL {
+        for shadowed in ALL {
+            for value in ["deny", "warn", "off"] {
+                let text = format!(
+                    "apiVersion: meshgate.io/v1alpha1\nkind: Policy\nrules:\n  \
+                     namespace-injection-conflict: {conflict}\n  \
+                     namespace-injection-shadowed-revision: {shadowed}\n  \
+                     namespace-injection-label-value: {value}\n"
+                );
+                let policy: Policy = text.parse().expect("policy");
+                policies.push((text, Engine::new(policy)));
+            }
+        }
+    }
+    policies
+}
+
+/// `labels` without the injection labels.
+fn unrelated_labels(object: &Value) -> Map<String, Value> {
+    object["metadata"]["labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !INJECTION_LABELS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+/// Reviews `review` under `engine`, applies the patch as the API server does, reviews the
+/// patched object again (the reinvocation: same oldObject, same policy) and checks that the
+/// second answer patches nothing, that only injection labels were removed, and that neither
+/// fixable rule has anything left to say. Returns the operations of the first patch.
+fn mutate_settles(engine: &Engine, review: &Value, policy: &str) -> Vec<Value> {
+    let first = mutate(engine, review);
+    assert_eq!(first["response"]["allowed"], true, "/mutate never denies");
+    let received = &review["request"]["object"];
+    let Some(patch) = decoded_patch(&first) else {
+        return Vec::new();
+    };
+    let ops = patch.as_array().unwrap().clone();
+    let patched = apply_patch(received, &patch);
+    for op in &ops {
+        assert_eq!(op["op"], "remove", "{policy}{op}");
+        let path = op["path"].as_str().unwrap();
+        assert!(
+            INJECTION_LABELS
+                .iter()
+                .any(|key| path == format!("/metadata/labels/{}", key.replace('/', "~1"))),
+            "{policy}{path}"
+        );
+    }
+    assert_eq!(unrelated_labels(&patched), unrelated_labels(received));
+    let mut outside_labels = patched.clone();
+    let mut received_outside = received.clone();
+    outside_labels["metadata"]["labels"] = json!(null);
+    received_outside["metadata"]["labels"] = json!(null);
+    assert_eq!(outside_labels, received_outside, "only labels change");
+
+    let mut again = review.clone();
+    again["request"]["object"] = patched.clone();
+    let second = mutate(engine, &again);
+    assert_eq!(
+        decoded_patch(&second),
+        None,
+        "{policy}second review of {:#} after {patch} patched again",
+        patched["metadata"]["labels"]
+    );
+    let old = &review["request"]["oldObject"];
+    let left: Vec<Rule> = rules::evaluate(&Subject {
+        kind: ObjectKind::Namespace,
+        operation: Operation::Update,
+        object: &patched,
+        old_object: Some(old),
+        requested_version: Some("v1"),
+        namespace: None,
+    })
+    .into_iter()
+    .map(|f| f.rule)
+    .filter(|rule| *rule != Rule::NamespaceInjectionLabelValue)
+    .collect();
+    assert_eq!(left, [], "{policy}{:#}", patched["metadata"]["labels"]);
+    ops
+}
+
+#[test]
+fn a_revision_label_added_to_an_opted_out_ambient_namespace_is_fixed_in_one_pass() {
+    // `kubectl label namespace shop istio.io/rev=asm-managed` on a namespace labelled
+    // istio-injection=disabled and istio.io/dataplane-mode=ambient, both rules at `fix`.
+    let base = json!({"kubernetes.io/metadata.name": "shop", "istio-injection": "disabled",
+                      "istio.io/dataplane-mode": "ambient"});
+    let mut with_revision = base.clone();
+    with_revision["istio.io/rev"] = json!("asm-managed");
+    let review = namespace_update(base, with_revision);
+    let policy = "rules:\n  namespace-injection-conflict: fix\n  namespace-injection-shadowed-revision: fix\n";
+    let engine = Engine::new(crate::support::policy(policy));
+    let ops = mutate_settles(&engine, &review, policy);
+    assert_eq!(
+        ops,
+        [
+            json!({"op": "remove", "path": "/metadata/labels/istio-injection"}),
+            json!({"op": "remove", "path": "/metadata/labels/istio.io~1dataplane-mode"}),
+        ]
+    );
+    let warnings = crate::support::warnings_of(&mutate(&engine, &review));
+    assert_eq!(
+        warnings,
+        [
+            "namespace-injection-shadowed-revision: metadata.labels[istio-injection]: removed; this request set istio.io/rev=asm-managed, which now decides injection",
+            "namespace-injection-shadowed-revision: metadata.labels[istio.io/dataplane-mode]: removed; this request set istio.io/rev=asm-managed, which now decides injection",
+        ]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn namespace_fixes_settle_in_one_pass_under_every_policy(
+        plan in label_plan(),
+        create in prop::bool::weighted(0.2),
+        omit_empty in any::<bool>(),
+    ) {
+        let (old, new) = labels_of_plan(&plan, omit_empty);
+        let review = namespace_review((!create).then_some(old), new);
+        for (policy, engine) in namespace_policies() {
+            let ops = mutate_settles(&engine, &review, &policy);
+            if create || !policy.contains(": fix") {
+                prop_assert!(ops.is_empty(), "{}{:?}", policy, ops);
+            }
+        }
+    }
 }
