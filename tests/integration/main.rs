@@ -14,4 +14,5 @@ mod hostile;
 mod legacy;
 mod lint;
 mod router;
+mod rules_bounds;
 mod serve;
