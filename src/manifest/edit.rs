@@ -21,7 +21,18 @@ pub enum EditError {
     /// The rewritten text did not read back as the patched object.
     #[error("the rewritten document would not equal the fixed object; left unchanged")]
     Mismatch,
+    /// The document's anchors and aliases copy too much to re-read it after every change.
+    #[error(
+        "its YAML anchors and aliases copy {0} nodes, and fix rewrites documents that copy at \
+         most {MAX_COPIED_NODES_TO_REWRITE}; fix it by hand"
+    )]
+    Expansive(usize),
 }
+
+/// The most nodes the anchors and aliases of a document [`apply`] rewrites may copy. Every
+/// change re-reads the document, so this bounds what a fix costs beyond the text (the reader
+/// allows 100 times more, for checking); real manifests copy a few hundred nodes at most.
+pub const MAX_COPIED_NODES_TO_REWRITE: usize = 10_000;
 
 /// Applies `ops` (paths relative to `base` inside document `index`) to `text`.
 pub fn apply(

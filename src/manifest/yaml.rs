@@ -9,6 +9,7 @@
 //! the line where the limit was reached.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
 use serde_json::{Map, Number, Value};
@@ -110,6 +111,10 @@ pub struct Document {
     /// Nodes copied to resolve its anchors and aliases (0 without them): what reading it again
     /// costs beyond its text.
     pub copied_nodes: usize,
+    /// The bytes of the text that hold it, with the comments and directives before it: read
+    /// alone, they give this document. The spans of a stream's documents follow each other
+    /// from the start of the text; only comments after the last document are in none.
+    pub span: Range<usize>,
 }
 
 /// Why a text is not YAML meshgate can read.
@@ -141,18 +146,19 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
         open: 0,
     };
     let mut documents = Vec::new();
+    let mut document_start = 0;
     loop {
         match builder.next()? {
             None | Some((Event::StreamEnd, _)) => break,
             Some((Event::DocumentStart(..), _)) => {
                 builder.anchors.clear();
                 let copied_before = builder.copied;
-                let (root, value) = match builder.next_required()? {
-                    (Event::DocumentEnd, _) => (None, Value::Null),
+                let (root, value, end) = match builder.next_required()? {
+                    (Event::DocumentEnd, end) => (None, Value::Null, end),
                     (event, span) => {
                         let Built { node, value, .. } = builder.node(event, span)?;
                         match builder.next_required()? {
-                            (Event::DocumentEnd, _) => {}
+                            (Event::DocumentEnd, end) => (Some(node), value, end),
                             (_, span) => {
                                 return Err(error_at(
                                     Mark::from(&span.start),
@@ -160,14 +166,24 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                                 ));
                             }
                         }
-                        (Some(node), value)
                     }
+                };
+                // An explicit end (`...`) is part of the document, an implicit one is where
+                // the next `---` line starts or the last content ends; the rest of the line
+                // (a comment, the newline) goes with the document.
+                let end = Mark::from(&end.end).byte;
+                let document_end = if end == 0 || text.as_bytes().get(end - 1) == Some(&b'\n') {
+                    end
+                } else {
+                    text[end..].find('\n').map_or(text.len(), |i| end + i + 1)
                 };
                 documents.push(Document {
                     root,
                     value,
                     copied_nodes: builder.copied - copied_before,
+                    span: document_start..document_end,
                 });
+                document_start = document_end;
             }
             Some(_) => {}
         }
@@ -611,12 +627,12 @@ mod tests {
     #[test]
     fn nested_aliases_stop_at_the_limit_not_at_the_memory() {
         // Each level names the one before nine times: 9^9 copies of "x" if resolved.
-        let mut text = format!("l0: &l0 [{}]\n", vec!["x"; 9].join(","));
+        let mut text = format!("l0: &l0 [{}]\n", ["x"; 9].join(","));
         for level in 1..9 {
             let named = format!("*l{}", level - 1);
             text.push_str(&format!(
                 "l{level}: &l{level} [{}]\n",
-                vec![named.as_str(); 9].join(",")
+                [named.as_str(); 9].join(",")
             ));
         }
         let err = parse(&text).unwrap_err();
@@ -662,5 +678,28 @@ mod tests {
                 .contains("this alias nests collections more than 128"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn document_spans_read_alone_give_the_document() {
+        let text = "# leading\na: 1\n---\nb: &x 2\nc: *x\n...\n# between\n%YAML 1.2\n---\n- d\n--- e # same line\n# trailing\n";
+        let documents = parse(text).unwrap();
+        let spans: Vec<&str> = documents.iter().map(|d| &text[d.span.clone()]).collect();
+        assert_eq!(
+            spans,
+            [
+                "# leading\na: 1\n",
+                "---\nb: &x 2\nc: *x\n...\n",
+                "# between\n%YAML 1.2\n---\n- d\n",
+                "--- e # same line\n",
+            ]
+        );
+        assert_eq!(&text[documents[3].span.end..], "# trailing\n");
+        for document in &documents {
+            let alone = parse(&text[document.span.clone()]).unwrap();
+            assert_eq!(alone.len(), 1);
+            assert_eq!(alone[0].value, document.value);
+        }
+        assert_eq!(documents[1].copied_nodes, 2);
     }
 }
