@@ -14,3 +14,4 @@ mod legacy;
 mod lint;
 mod router;
 mod serve;
+mod untrusted_files;

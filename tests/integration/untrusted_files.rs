@@ -1,0 +1,165 @@
+//! `check` and `fix` on files as a pull request can make them: aliases that expand without
+//! end and nesting deeper than any stack.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A VirtualService with a legacy field `fix` converts, named `name`.
+fn legacy_route(name: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  hosts: [{name}]\n  http:\n  - route:\n    - destination:\n        host: {name}\n    fault:\n      abort:\n        httpStatus: 503\n        percent: 10\n"
+    )
+}
+
+/// What `fix` makes of [`legacy_route`].
+fn fixed_route(name: &str) -> String {
+    legacy_route(name).replace(
+        "        percent: 10\n",
+        "        percentage:\n          value: 10.0\n",
+    )
+}
+
+/// The finding `check` reports for [`legacy_route`] in `file`.
+fn legacy_finding(file: &str) -> String {
+    format!(
+        "{file}:15: error virtualservice-legacy-fields: spec.http[0].fault.abort.percent: removed in Istio 1.5, dropped by current CRDs, so the fault stops firing: write spec.http[0].fault.abort.percentage.value: 10.0"
+    )
+}
+
+/// Nine levels of aliases, each naming the level before nine times ("billion laughs"): 9^9
+/// copies of `"x"` if resolved, in 324 bytes.
+fn billion_laughs() -> String {
+    let mut text = format!("a: &a [{}]\n", ["\"x\""; 9].join(","));
+    for (level, name) in "bcdefghi".chars().enumerate() {
+        let before = (b'a' + level as u8) as char;
+        let named = format!("*{before}");
+        text.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            [named.as_str(); 9].join(",")
+        ));
+    }
+    text
+}
+
+const ALIAS_LIMIT: &str = "anchors and aliases expand this file by more than 1000000 nodes, the limit: write the repeated parts out";
+const NESTING_LIMIT: &str = "collections nest more than 128 levels deep, the limit";
+
+#[test]
+fn alias_bombs_stop_at_the_limit_naming_the_line_and_the_other_files_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = billion_laughs();
+    assert_eq!(bomb.len(), 324);
+    std::fs::write(dir.path().join("bomb.yaml"), &bomb).unwrap();
+    std::fs::write(dir.path().join("route.yaml"), legacy_route("r")).unwrap();
+
+    let out = run(&["check", "."], dir.path(), None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // Levels a to e copy 149,450 nodes, f's aliases 597,870; recording f (line 6, its `[` at
+    // column 7) would pass the limit.
+    assert_eq!(text(&out.stderr), format!("bomb.yaml:6:7: {ALIAS_LIMIT}\n"));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "{}\n1 error, 0 warnings, 0 infos (1 fixable) in 2 files, 1 document, 1 object; 1 input could not be read\n",
+            legacy_finding("route.yaml")
+        )
+    );
+
+    let out = run(&["check", "--format", "json", "."], dir.path(), None);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([{"file": "bomb.yaml", "line": 6, "column": 7, "message": ALIAS_LIMIT}])
+    );
+    assert_eq!(report["findings"][0]["file"], "route.yaml");
+
+    // fix reads through the same reader: the bomb is left byte for byte, the route is fixed.
+    let out = run(&["fix", "--in-place", "."], dir.path(), None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with(&format!("bomb.yaml:6:7: {ALIAS_LIMIT}\n")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("bomb.yaml")).unwrap(),
+        bomb
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("route.yaml")).unwrap(),
+        fixed_route("r")
+    );
+}
+
+#[test]
+fn documents_whose_aliases_copy_much_are_checked_but_not_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4,000 nodes anchored, then named twice: 12,000 copied, far under the reading limit.
+    let shared = format!(
+        "  x-shared: &shared [{}]\n  x-copies: [*shared, *shared]\n",
+        vec!["1"; 3_999].join(",")
+    );
+    let heavy = legacy_route("heavy").replace("spec:\n", &format!("spec:\n{shared}"));
+    let stream = format!("{heavy}---\n{}", legacy_route("light"));
+    std::fs::write(dir.path().join("routes.yaml"), &stream).unwrap();
+    let out = run(&["fix", "routes.yaml"], dir.path(), None);
+    assert_eq!(
+        text(&out.stdout),
+        format!("{heavy}---\n{}", fixed_route("light"))
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("routes.yaml:1: not fixed: its YAML anchors and aliases copy 12000 nodes, and fix rewrites documents that copy at most 10000; fix it by hand\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "routes.yaml:17: error virtualservice-legacy-fields: spec.http[0].fault.abort.percent: "
+        ),
+        "what was not fixed remains: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // Left open: the parser stops at its own limit, 256 brackets in.
+    std::fs::write(
+        dir.path().join("open.yaml"),
+        format!("a: {}\n", "[".repeat(100_000)),
+    )
+    .unwrap();
+    // Closed, one level too deep: the reader stops at the 129th bracket.
+    std::fs::write(
+        dir.path().join("closed.json"),
+        format!("{}{}\n", "[".repeat(129), "]".repeat(129)),
+    )
+    .unwrap();
+    // Block mappings count too.
+    let block: String = (0..200)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    std::fs::write(dir.path().join("block.yaml"), block).unwrap();
+    std::fs::write(dir.path().join("route.yaml"), legacy_route("r")).unwrap();
+
+    let out = run(&["check", "."], dir.path(), None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "block.yaml:129:129: {NESTING_LIMIT}\nclosed.json:1:129: {NESTING_LIMIT}\nopen.yaml:1:259: {NESTING_LIMIT}\n"
+        )
+    );
+    assert!(
+        text(&out.stdout).starts_with(&legacy_finding("route.yaml")),
+        "{}",
+        text(&out.stdout)
+    );
+}
