@@ -15,6 +15,7 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::admission;
 use crate::certs::{self, CertRequest};
 use crate::engine::{Engine, Webhook};
+use crate::lint::inputs::Symlinks;
 use crate::lint::run::{self, FailOn, FixOutput, Format};
 use crate::policy::Mode;
 use crate::server::{self, ServeConfig, TlsSource};
@@ -59,7 +60,13 @@ pub struct CheckArgs {
     /// The least severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    /// Follow symbolic links found in directories (each directory and file is read once, so
+    /// loops end); without it they are skipped with a note on stderr. Links named on the
+    /// command line are always followed.
+    #[arg(long)]
+    pub follow: bool,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. Each file may
+    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -79,7 +86,13 @@ pub struct FixArgs {
     /// Print a unified diff instead of the rewritten files.
     #[arg(long)]
     pub diff: bool,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    /// Follow symbolic links found in directories (each directory and file is read once, so
+    /// loops end); without it they are skipped with a note on stderr. Links named on the
+    /// command line are always followed; --in-place writes through a link to its file.
+    #[arg(long)]
+    pub follow: bool,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. Each file may
+    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -366,6 +379,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let code = run::check(
         &engine,
         &args.paths,
+        symlinks(args.follow),
         args.format,
         args.fail_on,
         &mut std::io::stdout().lock(),
@@ -373,6 +387,14 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     )
     .context("writing the report")?;
     Ok(ExitCode::from(code))
+}
+
+fn symlinks(follow: bool) -> Symlinks {
+    if follow {
+        Symlinks::Follow
+    } else {
+        Symlinks::Skip
+    }
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
@@ -385,6 +407,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
     let code = run::fix(
         &engine,
         &args.paths,
+        symlinks(args.follow),
         output,
         args.fail_on,
         &mut std::io::stdout().lock(),

@@ -1,5 +1,8 @@
 //! `check` and `fix` on files as a pull request can make them: aliases that expand without
-//! end and nesting deeper than any stack.
+//! end, nesting deeper than any stack, and symbolic link loops.
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -162,4 +165,110 @@ fn nesting_deeper_than_the_limit_is_an_error_not_a_crash() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// `tree/base/route.yaml` with links around it: `base/self -> .`, `base/up -> ..` (two
+/// loops), `overlay -> base`, `alias.yaml -> base/route.yaml`.
+fn linked_tree(dir: &Path) -> std::path::PathBuf {
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("base")).unwrap();
+    std::fs::write(tree.join("base/route.yaml"), legacy_route("r")).unwrap();
+    symlink(".", tree.join("base/self")).unwrap();
+    symlink("..", tree.join("base/up")).unwrap();
+    symlink("base", tree.join("overlay")).unwrap();
+    symlink("base/route.yaml", tree.join("alias.yaml")).unwrap();
+    tree
+}
+
+#[test]
+fn links_in_directories_are_skipped_with_a_note_or_followed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    linked_tree(dir.path());
+    let summary = "1 error, 0 warnings, 0 infos (1 fixable) in 1 file, 1 document, 1 object\n";
+
+    let out = run(&["check", "tree"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n{summary}", legacy_finding("tree/base/route.yaml"))
+    );
+    let note = "skipped: symbolic link (--follow follows links)";
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "tree/alias.yaml: {note}\ntree/base/self: {note}\ntree/base/up: {note}\ntree/overlay: {note}\n"
+        )
+    );
+
+    // Followed, the loops end and the file reached four ways is checked once.
+    let out = run(&["check", "--follow", "tree"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n{summary}", legacy_finding("tree/alias.yaml"))
+    );
+    assert_eq!(text(&out.stderr), "");
+
+    // Named on the command line, a link is followed, as by every Unix tool.
+    let out = run(
+        &["check", "tree/overlay", "tree/alias.yaml"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n{summary}", legacy_finding("tree/overlay/route.yaml"))
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!("tree/overlay/self: {note}\ntree/overlay/up: {note}\n")
+    );
+}
+
+#[test]
+fn fix_in_place_writes_through_links_and_leaves_them_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = linked_tree(dir.path());
+    let target = tree.join("base/route.yaml");
+    let is_link = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+
+    // Not followed: nothing reached through a link is written, the file itself is fixed.
+    let out = run(&["fix", "--in-place", "tree"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).ends_with("fixed 1 field in 1 file; remaining: 0 errors, 0 warnings, 0 infos (0 fixable) in 1 file, 1 document, 1 object\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), fixed_route("r"));
+
+    // Named: written through to its file; the link stays a link.
+    std::fs::write(&target, legacy_route("r")).unwrap();
+    let out = run(&["fix", "--in-place", "tree/alias.yaml"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(is_link(&tree.join("alias.yaml")));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), fixed_route("r"));
+
+    // Followed in a directory: the same, once, however many ways lead to the file.
+    std::fs::write(&target, legacy_route("r")).unwrap();
+    let out = run(&["fix", "--in-place", "--follow", "tree"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("fixed 1 field in 1 file;"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(is_link(&tree.join("alias.yaml")) && is_link(&tree.join("overlay")));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), fixed_route("r"));
+    let mut left: Vec<String> = std::fs::read_dir(tree.join("base"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["route.yaml", "self", "up"], "no temporary file left");
 }
