@@ -2,7 +2,7 @@
 //! library. Exit codes: 0 success, 1 findings at or above the threshold, 2 usage, I/O or parse
 //! errors.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -368,25 +368,74 @@ fn review(args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let answer = admission::review(&Engine::new(policy), webhook, &body)
         .with_context(|| args.input.display().to_string())?;
-    let mut out = answer.body;
-    out.push(b'\n');
-    std::io::Write::write_all(&mut std::io::stdout(), &out).context("writing stdout")?;
-    Ok(ExitCode::SUCCESS)
+    let mut body = answer.body;
+    body.push(b'\n');
+    let mut out = Stdout::new();
+    let written = out.write_all(&body).and_then(|()| out.flush());
+    finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
+}
+
+/// Standard output that notes when its reader has gone (`meshgate check | head`): the command
+/// then ends quietly with exit 0, as the reader has all it wanted. Rust ignores SIGPIPE, so a
+/// write to a closed pipe fails with `BrokenPipe` instead of ending the process.
+struct Stdout {
+    inner: std::io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Stdout {
+    fn new() -> Self {
+        Stdout {
+            inner: std::io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
+    }
+}
+
+/// The exit code of a command that wrote to `out`: its own, exit 0 if the reader went away,
+/// and exit 2 for any other failure to write (a full disk, say).
+fn finish(out: &Stdout, run: std::io::Result<u8>, writing: &str) -> anyhow::Result<ExitCode> {
+    match run {
+        Ok(code) => Ok(ExitCode::from(code)),
+        Err(_) if out.closed => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context(writing.to_string()),
+    }
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
-    let code = run::check(
+    let mut out = Stdout::new();
+    let run = run::check(
         &engine,
         &args.paths,
         symlinks(args.follow),
         args.format,
         args.fail_on,
-        &mut std::io::stdout().lock(),
+        &mut out,
         &mut std::io::stderr().lock(),
-    )
-    .context("writing the report")?;
-    Ok(ExitCode::from(code))
+    );
+    finish(&out, run, "writing the report")
 }
 
 fn symlinks(follow: bool) -> Symlinks {
@@ -404,17 +453,17 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
         (_, true) => FixOutput::Diff,
         _ => FixOutput::Stdout,
     };
-    let code = run::fix(
+    let mut out = Stdout::new();
+    let run = run::fix(
         &engine,
         &args.paths,
         symlinks(args.follow),
         output,
         args.fail_on,
-        &mut std::io::stdout().lock(),
+        &mut out,
         &mut std::io::stderr().lock(),
-    )
-    .context("writing the result")?;
-    Ok(ExitCode::from(code))
+    );
+    finish(&out, run, "writing the result")
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
@@ -435,8 +484,9 @@ fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
         args.days,
         dir = args.out_dir.display()
     );
-    println!("{}", bundle.ca_bundle_base64());
-    Ok(ExitCode::SUCCESS)
+    let mut out = Stdout::new();
+    let written = writeln!(out, "{}", bundle.ca_bundle_base64()).and_then(|()| out.flush());
+    finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
 }
 
 #[cfg(test)]

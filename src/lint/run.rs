@@ -168,6 +168,7 @@ pub fn check(
         Format::Json => writeln!(out, "{}", report::json(&findings, &errors, &summary))?,
         Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors))?,
     }
+    out.flush()?;
     Ok(exit_code(&findings, &errors, fail_on))
 }
 
@@ -259,6 +260,7 @@ pub fn fix(
         if changed_files == 1 { "" } else { "s" },
         report::text_summary(&summary, errors.len())
     )?;
+    out.flush()?;
     Ok(exit_code(&remaining, &errors, fail_on))
 }
 

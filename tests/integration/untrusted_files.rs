@@ -1,8 +1,10 @@
 //! `check` and `fix` on files as a pull request can make them: aliases that expand without
-//! end, nesting deeper than any stack, and symbolic link loops.
+//! end, nesting deeper than any stack, symbolic link loops, and a reader that stops reading.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::symlink;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -271,4 +273,106 @@ fn fix_in_place_writes_through_links_and_leaves_them_links() {
         .collect();
     left.sort();
     assert_eq!(left, ["route.yaml", "self", "up"], "no temporary file left");
+}
+
+/// Runs the binary in `cwd`, reads the first line of its stdout and closes the pipe, as
+/// `| head -1` does; returns that line, the exit code and stderr.
+fn first_line_then_close(args: &[&str], cwd: &Path) -> (String, Option<i32>, String) {
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn meshgate");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    (line, out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 files of 25 routes: far more output than a pipe holds, so writing blocks until the
+    // reader goes away and the next write fails.
+    for file in 0..40 {
+        let stream: Vec<String> = (0..25).map(|i| legacy_route(&format!("r{i}"))).collect();
+        std::fs::write(
+            dir.path().join(format!("routes-{file:02}.yaml")),
+            stream.join("---\n"),
+        )
+        .unwrap();
+    }
+    let first = legacy_finding("routes-00.yaml") + "\n";
+    // Without the reader going away these exit 1: errors remain.
+    assert_eq!(
+        run(&["check", "."], dir.path(), None).status.code(),
+        Some(1)
+    );
+    let cases: [(&[&str], &str); 4] = [
+        (&["check", "."], &first),
+        (&["check", "--format", "json", "."], "{\n"),
+        (&["fix", "."], "apiVersion: networking.istio.io/v1\n"),
+        (&["fix", "--diff", "."], "--- a/routes-00.yaml\n"),
+    ];
+    for (args, line) in cases {
+        let (read, code, stderr) = first_line_then_close(args, dir.path());
+        assert_eq!(read, line, "{args:?}");
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+#[test]
+fn commands_that_print_one_answer_exit_0_when_nobody_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let review = captured("namespace-create-both-labels.json");
+    let input = dir.path().join("review.json");
+    std::fs::write(&input, serde_json::to_vec(&review).unwrap()).unwrap();
+    let commands: [&[&str]; 2] = [
+        &["review", "review.json"],
+        &[
+            "certs",
+            "--service",
+            "meshgate",
+            "--namespace",
+            "meshgate-system",
+            "--out-dir",
+            "generated",
+        ],
+    ];
+    for args in commands {
+        // The reading end is closed before the command writes at all.
+        let out = Command::new(binary())
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            !text(&out.stderr).contains("Broken pipe") && !text(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(dir.path().join("generated/ca.crt").exists());
+}
+
+/// The writing end of a pipe whose reading end is already closed.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
 }
