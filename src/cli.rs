@@ -92,7 +92,8 @@ pub struct FixArgs {
     #[arg(long)]
     pub follow: bool,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. Each file may
-    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep.
+    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep;
+    /// a document whose anchors and aliases copy more than 10,000 nodes is not rewritten.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
