@@ -3,14 +3,16 @@
 //! into the text by [`crate::manifest::edit`]. No rule is implemented twice: both commands call
 //! the same [`Engine`] the server does.
 
+mod fix;
 pub mod inputs;
 pub mod report;
 pub mod run;
 
+pub use fix::{FileFix, Skipped, fix_text};
+
 use serde_json::Value;
 
-use crate::engine::{Disposition, Engine, Request, Requester, Webhook};
-use crate::manifest::edit::{self, EditError};
+use crate::engine::{Disposition, Engine, Request, Requester};
 use crate::manifest::yaml::{self, YamlError};
 use crate::rules::{Action, FieldPath, ObjectKind, Rule, Severity, Subject};
 
@@ -208,148 +210,6 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
     Ok(result)
 }
 
-/// A document `fix` left as it was, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Skipped {
-    /// The file.
-    pub file: String,
-    /// The document's first line.
-    pub line: usize,
-    /// Why.
-    pub reason: EditError,
-}
-
-/// What fixing one file did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileFix {
-    /// The rewritten text (the input when nothing changed).
-    pub text: String,
-    /// Fields converted.
-    pub changes: usize,
-    /// Documents whose fixes could not be written.
-    pub skipped: Vec<Skipped>,
-    /// What is left, checked on the rewritten text.
-    pub remaining: FileCheck,
-}
-
-/// Applies the fixes the mutating webhook would apply to every object of one file.
-///
-/// Each document is rewritten on its own text, so a change re-reads that document rather than
-/// the file: fixing a stream of many documents stays linear in its size, and the aliases of
-/// one document cost nothing when another is fixed.
-pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, InputError> {
-    let documents = yaml::parse(text).map_err(|e| InputError::yaml(file, e))?;
-    let mut rewritten: Vec<Option<String>> = Vec::with_capacity(documents.len());
-    let mut changes = 0;
-    let mut skipped = Vec::new();
-    for document in &documents {
-        let skip = |reason| Skipped {
-            file: file.to_string(),
-            line: document.root.as_ref().map_or(1, |r| r.start.line),
-            reason,
-        };
-        match fix_document(engine, document, &text[document.span.clone()]) {
-            Ok(Some((fixed, fields))) => {
-                changes += fields;
-                rewritten.push(Some(fixed));
-            }
-            Ok(None) => rewritten.push(None),
-            Err(reason) => {
-                skipped.push(skip(reason));
-                rewritten.push(None);
-            }
-        }
-    }
-    let mut current = assemble(text, &documents, &rewritten);
-    if current != text && !reads_back(&current, &documents, &rewritten) {
-        // Each document read back alone as fixed; together they did not (a directive of one
-        // applying to the next, say). Nothing is written.
-        for (document, fixed) in documents.iter().zip(&rewritten) {
-            if fixed.is_some() {
-                skipped.push(Skipped {
-                    file: file.to_string(),
-                    line: document.root.as_ref().map_or(1, |r| r.start.line),
-                    reason: EditError::Mismatch,
-                });
-            }
-        }
-        skipped.sort_by_key(|s| s.line);
-        current = text.to_string();
-        changes = 0;
-    }
-    let remaining = check_text(engine, file, &current)?;
-    Ok(FileFix {
-        text: current,
-        changes,
-        skipped,
-        remaining,
-    })
-}
-
-/// The text of one document with the fixes of its objects, and the fields they convert;
-/// `None` when nothing needs fixing. Members of one List share the document: their patches
-/// apply one after the other, and a failure leaves the whole document as it was.
-fn fix_document(
-    engine: &Engine,
-    document: &yaml::Document,
-    text: &str,
-) -> Result<Option<(String, usize)>, EditError> {
-    let mut staged: Option<String> = None;
-    let mut fields = 0;
-    for located in objects_of(&document.value) {
-        let request = Request {
-            subject: subject(&located),
-            requester: Requester::default(),
-            stored: None,
-        };
-        let outcome = engine.review(&request, Webhook::Mutate);
-        if outcome.patch.is_empty() {
-            continue;
-        }
-        if document.copied_nodes > edit::MAX_COPIED_NODES_TO_REWRITE {
-            return Err(EditError::Expansive(document.copied_nodes));
-        }
-        let current = staged.as_deref().unwrap_or(text);
-        staged = Some(edit::apply(current, 0, &located.base, &outcome.patch)?);
-        fields += outcome.warnings.len();
-    }
-    Ok(staged.map(|text| (text, fields)))
-}
-
-/// The file's text with the rewritten documents in place of their originals.
-fn assemble(text: &str, documents: &[yaml::Document], rewritten: &[Option<String>]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    for (document, fixed) in documents.iter().zip(rewritten) {
-        if let Some(fixed) = fixed {
-            out.push_str(&text[copied..document.span.start]);
-            out.push_str(fixed);
-            copied = document.span.end;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// Whether the assembled text reads as the original documents, the rewritten ones as they
-/// read alone.
-fn reads_back(text: &str, documents: &[yaml::Document], rewritten: &[Option<String>]) -> bool {
-    let Ok(after) = yaml::parse(text) else {
-        return false;
-    };
-    after.len() == documents.len()
-        && after
-            .iter()
-            .zip(documents.iter().zip(rewritten))
-            .all(|(read, (original, fixed))| match fixed {
-                None => read.value == original.value,
-                Some(fixed) => yaml::parse(fixed)
-                    .ok()
-                    .and_then(|alone| alone.into_iter().next())
-                    .is_some_and(|alone| alone.value == read.value),
-            })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,65 +306,6 @@ items:
         );
         assert_eq!(fixed.text, expected);
         assert!(fixed.remaining.findings.iter().all(|f| !f.fixable));
-    }
-
-    /// A VirtualService with a legacy `percent` in its last line, `extra` lines in its spec.
-    fn legacy_route(name: &str, extra: &str) -> String {
-        format!(
-            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {name}\n\
-             spec:\n{extra}  hosts: [{name}]\n  http:\n  - route:\n    - destination:\n        \
-             host: {name}\n    fault:\n      abort:\n        httpStatus: 503\n        percent: 10"
-        )
-    }
-
-    #[test]
-    fn fix_rewrites_each_document_alone_and_keeps_what_lies_between() {
-        let text = format!(
-            "# head\n{}\n...\n# between\n---\n{} # last\n# trailing\n",
-            legacy_route("a", ""),
-            legacy_route("b", "")
-        );
-        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
-        assert_eq!((fixed.changes, fixed.skipped.len()), (2, 0));
-        let converted = "        percentage:\n          value: 10.0";
-        let expected = format!(
-            "# head\n{}\n...\n# between\n---\n{}\n# trailing\n",
-            legacy_route("a", "").replace("        percent: 10", converted),
-            legacy_route("b", "").replace("        percent: 10", converted)
-        );
-        assert_eq!(fixed.text, expected);
-    }
-
-    #[test]
-    fn documents_whose_aliases_copy_much_are_checked_but_not_rewritten() {
-        // 2 x 5,001 nodes copied: over what a rewrite may copy, far under what reading may.
-        let anchored = format!(
-            "  x-shared: &shared [{}]\n  x-again: *shared\n",
-            vec!["1"; 5_000].join(",")
-        );
-        let text = format!(
-            "{}\n---\n{}\n",
-            legacy_route("big", &anchored),
-            legacy_route("small", "")
-        );
-        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
-        assert_eq!(fixed.changes, 1, "the other document is still fixed");
-        assert_eq!(fixed.skipped.len(), 1);
-        assert_eq!(
-            (fixed.skipped[0].file.as_str(), fixed.skipped[0].line),
-            ("routes.yaml", 1)
-        );
-        assert_eq!(
-            fixed.skipped[0].reason.to_string(),
-            "its YAML anchors and aliases copy 10002 nodes, and fix rewrites documents that \
-             copy at most 10000; fix it by hand"
-        );
-        assert!(fixed.text.starts_with(&legacy_route("big", &anchored)));
-        assert!(
-            fixed
-                .text
-                .ends_with("        percentage:\n          value: 10.0\n")
-        );
     }
 
     #[test]

@@ -114,7 +114,7 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
     let documents = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let document = documents.get(index).ok_or(EditError::Mismatch)?;
     let root = document.root.as_ref().ok_or(EditError::Mismatch)?;
-    let seq_offset = sequence_offset(text, root).unwrap_or(2);
+    let seq_offset = document_sequence_offset(text, root).unwrap_or(2);
     let editor = TextEdit { text, seq_offset };
     match op {
         PatchOp::Remove { path } => {
@@ -222,6 +222,18 @@ fn value_at(value: &Value, segments: &[Segment]) -> Result<Value, EditError> {
     crate::rules::edit::navigate(value, segments)
         .cloned()
         .ok_or(EditError::Mismatch)
+}
+
+/// How far a document indents block sequences under their key. A document that is a block
+/// sequence itself (a `List` member read alone, as `fix` rewrites one) counts as the `items:`
+/// of a List, a key at column 0.
+fn document_sequence_offset(text: &str, root: &Node) -> Option<usize> {
+    if let Kind::Seq { items, flow: false } = &root.kind
+        && let Some(first) = items.first()
+    {
+        return dash_column(text, first);
+    }
+    sequence_offset(text, root)
 }
 
 /// How far this document indents block sequences under their key (0 for `key:\n- a`, 2 for
