@@ -65,8 +65,9 @@ pub struct CheckArgs {
     /// command line are always followed.
     #[arg(long)]
     pub follow: bool,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. Each file may
-    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep.
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
+    /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
+    /// collections nest at most 128 levels deep.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -91,9 +92,10 @@ pub struct FixArgs {
     /// command line are always followed; --in-place writes through a link to its file.
     #[arg(long)]
     pub follow: bool,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. Each file may
-    /// copy at most 1,000,000 nodes through YAML anchors and aliases and nest 128 levels deep;
-    /// a document whose anchors and aliases copy more than 10,000 nodes is not rewritten.
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
+    /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
+    /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more
+    /// than 10,000 nodes or 1 MiB is checked but not rewritten.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

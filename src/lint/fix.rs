@@ -129,8 +129,8 @@ fn fix_document(
     if fixes.is_empty() {
         return Ok(None);
     }
-    if document.copied_nodes > edit::MAX_COPIED_NODES_TO_REWRITE {
-        return Err(EditError::Expansive(document.copied_nodes));
+    if edit::too_expansive(document.copied) {
+        return Err(EditError::Expansive(document.copied));
     }
     let fixed = match fix_members(document, text, &fixes) {
         Some(fixed) => fixed?,
@@ -323,14 +323,33 @@ mod tests {
         );
         assert_eq!(
             fixed.skipped[0].reason.to_string(),
-            "its YAML anchors and aliases copy 10002 nodes, and fix rewrites documents that \
-             copy at most 10000; fix it by hand"
+            "its YAML anchors and aliases copy 10002 nodes and 10000 bytes of text, and fix \
+             rewrites documents that copy at most 10000 nodes and 1048576 bytes; fix it by hand"
         );
         assert!(fixed.text.starts_with(&legacy_route("big", &anchored)));
         assert!(
             fixed
                 .text
                 .ends_with("        percentage:\n          value: 10.0\n")
+        );
+    }
+
+    #[test]
+    fn documents_whose_aliases_copy_much_text_are_not_rewritten_either() {
+        // Three nodes, but 2 x 600,000 bytes copied.
+        let anchored = format!(
+            "  x-shared: &shared \"{}\"\n  x-again: *shared\n",
+            "x".repeat(600_000)
+        );
+        let text = legacy_route("big", &anchored);
+        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
+        assert_eq!((fixed.changes, fixed.text.as_str()), (0, text.as_str()));
+        assert_eq!(
+            fixed.skipped[0].reason,
+            EditError::Expansive(yaml::Size {
+                nodes: 2,
+                bytes: 1_200_000
+            })
         );
     }
 

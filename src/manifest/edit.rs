@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::yaml::{self, Entry, Kind, Node};
+use super::yaml::{self, Entry, Kind, Node, Size};
 use crate::rules::path::Segment;
 use crate::rules::{FieldPath, PatchOp};
 
@@ -23,16 +23,27 @@ pub enum EditError {
     Mismatch,
     /// The document's anchors and aliases copy too much to re-read it after every change.
     #[error(
-        "its YAML anchors and aliases copy {0} nodes, and fix rewrites documents that copy at \
-         most {MAX_COPIED_NODES_TO_REWRITE}; fix it by hand"
+        "its YAML anchors and aliases copy {} nodes and {} bytes of text, and fix rewrites \
+         documents that copy at most {MAX_COPIED_NODES_TO_REWRITE} nodes and \
+         {MAX_COPIED_BYTES_TO_REWRITE} bytes; fix it by hand",
+        .0.nodes,
+        .0.bytes
     )]
-    Expansive(usize),
+    Expansive(Size),
 }
 
-/// The most nodes the anchors and aliases of a document [`apply`] rewrites may copy. Every
+/// The most nodes the anchors and aliases of a document that is rewritten may copy. Every
 /// change re-reads the document, so this bounds what a fix costs beyond the text (the reader
 /// allows 100 times more, for checking); real manifests copy a few hundred nodes at most.
 pub const MAX_COPIED_NODES_TO_REWRITE: usize = 10_000;
+
+/// The most bytes of text the anchors and aliases of a document that is rewritten may copy.
+pub const MAX_COPIED_BYTES_TO_REWRITE: usize = 1 << 20;
+
+/// Whether a document copies too much through anchors and aliases to be rewritten.
+pub fn too_expansive(copied: Size) -> bool {
+    copied.nodes > MAX_COPIED_NODES_TO_REWRITE || copied.bytes > MAX_COPIED_BYTES_TO_REWRITE
+}
 
 /// Applies `ops` (paths relative to `base` inside document `index`) to `text`.
 pub fn apply(

@@ -4,9 +4,9 @@
 //! (YAML 1.1 booleans such as `yes` included); anchors are tracked because fixes avoid them.
 //!
 //! Files come from pull requests, so reading one is bounded: aliases copy the node they name,
-//! and the nodes copied for a file's anchors and aliases are capped ([`MAX_COPIED_NODES`]), as
-//! is how deep collections nest ([`MAX_NESTING`]). Past either, reading stops with an error at
-//! the line where the limit was reached.
+//! and what a file's anchors and aliases copy is capped ([`MAX_COPIED_NODES`],
+//! [`MAX_COPIED_BYTES`]), as is how deep collections nest ([`MAX_NESTING`]). Past a limit,
+//! reading stops with an error at the line where it was reached.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -17,12 +17,41 @@ use serde_json::{Map, Number, Value};
 use crate::rules::path::Segment;
 
 /// The most nodes a file's anchors and aliases may copy. Resolving an alias copies the node it
-/// names, so nested aliases ("billion laughs") grow exponentially: this caps the cost at about
-/// 150 MB and a fraction of a second. kubectl's YAML reader (go-yaml, since CVE-2019-11253)
+/// names, so nested aliases ("billion laughs") grow exponentially: this caps what they cost at
+/// about 100 MB and a fraction of a second (measured with short keys and values; long text is
+/// capped by [`MAX_COPIED_BYTES`]). kubectl's YAML reader (go-yaml, since CVE-2019-11253)
 /// refuses a document whose aliases add more than about 400,000 nodes; recording an anchor is a
 /// copy too, so this leaves every document kubectl accepts readable, with room to spare, while
 /// bounding a file of many documents as a whole.
 pub const MAX_COPIED_NODES: usize = 1_000_000;
+
+/// The most bytes of text (scalars and keys) a file's anchors and aliases may copy: one long
+/// string named a million times is a million nodes but terabytes. 64 MiB; real manifests copy
+/// kilobytes.
+pub const MAX_COPIED_BYTES: usize = 64 << 20;
+
+/// What a value holds: what copying it costs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    /// Nodes: scalars, collections, and the keys of mappings.
+    pub nodes: usize,
+    /// Bytes of the text of its scalars and keys.
+    pub bytes: usize,
+}
+
+impl Size {
+    fn scalar(text: &str) -> Self {
+        Size {
+            nodes: 1,
+            bytes: text.len(),
+        }
+    }
+
+    fn add(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
 
 /// The deepest collections may nest, aliases included: serde_json's default limit, which the
 /// webhook's JSON reader applies to admission requests too. Real manifests stay under 30.
@@ -108,9 +137,9 @@ pub struct Document {
     pub root: Option<Node>,
     /// Its value as JSON.
     pub value: Value,
-    /// Nodes copied to resolve its anchors and aliases (0 without them): what reading it again
-    /// costs beyond its text.
-    pub copied_nodes: usize,
+    /// What was copied to resolve its anchors and aliases (nothing without them): what reading
+    /// it again costs beyond its text.
+    pub copied: Size,
     /// The bytes of the text that hold it, with the comments and directives before it: read
     /// alone, they give this document. The spans of a stream's documents follow each other
     /// from the start of the text; only comments after the last document are in none.
@@ -142,7 +171,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
     let mut builder = Builder {
         events: Parser::new_from_str(text),
         anchors: HashMap::new(),
-        copied: 0,
+        copied: Size::default(),
         open: 0,
     };
     let mut documents = Vec::new();
@@ -180,7 +209,10 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
                 documents.push(Document {
                     root,
                     value,
-                    copied_nodes: builder.copied - copied_before,
+                    copied: Size {
+                        nodes: builder.copied.nodes - copied_before.nodes,
+                        bytes: builder.copied.bytes - copied_before.bytes,
+                    },
                     span: document_start..document_end,
                 });
                 document_start = document_end;
@@ -194,8 +226,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
 /// An anchored node's value, kept for the aliases that name it.
 struct Anchored {
     value: Value,
-    /// Nodes in `value`: what copying it costs.
-    nodes: usize,
+    size: Size,
     /// Collections nested in `value` (0 for a scalar).
     height: usize,
 }
@@ -204,15 +235,15 @@ struct Anchored {
 struct Built {
     node: Node,
     value: Value,
-    nodes: usize,
+    size: Size,
     height: usize,
 }
 
 struct Builder<'a> {
     events: Parser<'a, granit_parser::StrInput<'a>>,
     anchors: HashMap<usize, Anchored>,
-    /// Nodes copied for anchors and aliases so far in this text.
-    copied: usize,
+    /// What anchors and aliases copied so far in this text.
+    copied: Size,
     /// Collections open around the node being read.
     open: usize,
 }
@@ -243,29 +274,33 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| error_at(Mark::default(), "unexpected end of input"))
     }
 
-    /// Counts `nodes` about to be copied at `at` against [`MAX_COPIED_NODES`]; called before
-    /// copying, so a file over the limit never allocates the copy.
-    fn charge(&mut self, nodes: usize, at: Mark) -> Result<(), YamlError> {
-        self.copied = self.copied.saturating_add(nodes);
-        if self.copied > MAX_COPIED_NODES {
-            return Err(error_at(
-                at,
-                format!(
-                    "anchors and aliases expand this file by more than {MAX_COPIED_NODES} \
-                     nodes, the limit: write the repeated parts out"
-                ),
-            ));
-        }
-        Ok(())
+    /// Counts a copy about to be made at `at` against [`MAX_COPIED_NODES`] and
+    /// [`MAX_COPIED_BYTES`]; called before copying, so a file over a limit never allocates it.
+    fn charge(&mut self, size: Size, at: Mark) -> Result<(), YamlError> {
+        self.copied.add(size);
+        let over = if self.copied.nodes > MAX_COPIED_NODES {
+            format!("{MAX_COPIED_NODES} nodes")
+        } else if self.copied.bytes > MAX_COPIED_BYTES {
+            format!("{} MiB of text", MAX_COPIED_BYTES >> 20)
+        } else {
+            return Ok(());
+        };
+        Err(error_at(
+            at,
+            format!(
+                "anchors and aliases expand this file by more than {over}, the limit: write the \
+                 repeated parts out"
+            ),
+        ))
     }
 
     /// Keeps the value of a node that defines an anchor, for the aliases that follow.
     fn remember(&mut self, anchor: usize, built: &Built) -> Result<(), YamlError> {
         if anchor != 0 {
-            self.charge(built.nodes, built.node.start)?;
+            self.charge(built.size, built.node.start)?;
             let anchored = Anchored {
                 value: built.value.clone(),
-                nodes: built.nodes,
+                size: built.size,
                 height: built.height,
             };
             self.anchors.insert(anchor, anchored);
@@ -289,6 +324,7 @@ impl<'a> Builder<'a> {
         let start = Mark::from(&span.start);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let size = Size::scalar(&text);
                 let built = Built {
                     node: Node {
                         start,
@@ -299,17 +335,17 @@ impl<'a> Builder<'a> {
                         },
                     },
                     value: resolve_scalar(&text, style, tag.as_ref().map(|t| t.suffix())),
-                    nodes: 1,
+                    size,
                     height: 0,
                 };
                 self.remember(anchor, &built)?;
                 Ok(built)
             }
             Event::Alias(id) => {
-                let (nodes, height) = self
+                let (size, height) = self
                     .anchors
                     .get(&id)
-                    .map(|a| (a.nodes, a.height))
+                    .map(|a| (a.size, a.height))
                     .ok_or_else(|| error_at(start, "alias to an unknown anchor"))?;
                 if self.open + height > MAX_NESTING {
                     return Err(error_at(
@@ -320,7 +356,7 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                self.charge(nodes, start)?;
+                self.charge(size, start)?;
                 let value = self.anchors[&id].value.clone();
                 Ok(Built {
                     node: Node {
@@ -330,7 +366,7 @@ impl<'a> Builder<'a> {
                         kind: Kind::Alias,
                     },
                     value,
-                    nodes,
+                    size,
                     height,
                 })
             }
@@ -338,7 +374,8 @@ impl<'a> Builder<'a> {
                 self.enter(start)?;
                 let mut items = Vec::new();
                 let mut values = Vec::new();
-                let (mut nodes, mut height) = (1, 1);
+                // The collection itself is a node.
+                let (mut size, mut height) = (Size { nodes: 1, bytes: 0 }, 1);
                 let mut end = start;
                 loop {
                     match self.next_required()? {
@@ -351,7 +388,7 @@ impl<'a> Builder<'a> {
                         (event, span) => {
                             let item = self.node(event, span)?;
                             end = item.node.end;
-                            nodes += item.nodes;
+                            size.add(item.size);
                             height = height.max(item.height + 1);
                             items.push(item.node);
                             values.push(item.value);
@@ -370,7 +407,7 @@ impl<'a> Builder<'a> {
                         },
                     },
                     value: Value::Array(values),
-                    nodes,
+                    size,
                     height,
                 };
                 self.remember(anchor, &built)?;
@@ -380,7 +417,8 @@ impl<'a> Builder<'a> {
                 self.enter(start)?;
                 let mut entries: Vec<Entry> = Vec::new();
                 let mut map = Map::new();
-                let (mut nodes, mut height) = (1, 1);
+                // The collection itself is a node.
+                let (mut size, mut height) = (Size { nodes: 1, bytes: 0 }, 1);
                 let mut end = start;
                 loop {
                     let (key_event, key_span) = self.next_required()?;
@@ -419,7 +457,8 @@ impl<'a> Builder<'a> {
                     let item = self.node(value_event, value_span)?;
                     end = item.node.end;
                     // The key is a node too.
-                    nodes += 1 + item.nodes;
+                    size.add(Size::scalar(&key));
+                    size.add(item.size);
                     height = height.max(item.height + 1);
                     map.insert(key.clone(), item.value);
                     entries.push(Entry {
@@ -441,7 +480,7 @@ impl<'a> Builder<'a> {
                         },
                     },
                     value: Value::Object(map),
-                    nodes,
+                    size,
                     height,
                 };
                 self.remember(anchor, &built)?;
@@ -613,7 +652,7 @@ mod tests {
         // Recording the anchor copies 10,000 nodes, each alias 10,000 more: 99 aliases reach
         // the limit exactly, the 100th (line 102) goes past it.
         let at_limit = parse(&aliased(9_999, 99)).unwrap();
-        assert_eq!(at_limit[0].copied_nodes, MAX_COPIED_NODES);
+        assert_eq!(at_limit[0].copied.nodes, MAX_COPIED_NODES);
         assert_eq!(at_limit[0].value["b"].as_array().unwrap().len(), 99);
         let err = parse(&aliased(9_999, 100)).unwrap_err();
         assert_eq!((err.line, err.column), (102, 3), "{err}");
@@ -621,6 +660,22 @@ mod tests {
             err.message,
             "anchors and aliases expand this file by more than 1000000 nodes, the limit: \
              write the repeated parts out"
+        );
+    }
+
+    #[test]
+    fn a_long_string_named_often_stops_at_the_text_limit() {
+        // 4 MiB recorded, then 4 MiB an alias: the 16th alias (line 18) passes 64 MiB.
+        let mut text = format!("a: &a \"{}\"\nb:\n", "x".repeat(4 << 20));
+        text.push_str(&"- *a\n".repeat(15));
+        assert_eq!(parse(&text).unwrap()[0].copied.bytes, MAX_COPIED_BYTES);
+        text.push_str("- *a\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!((err.line, err.column), (18, 3), "{err}");
+        assert_eq!(
+            err.message,
+            "anchors and aliases expand this file by more than 64 MiB of text, the limit: write \
+             the repeated parts out"
         );
     }
 
@@ -640,7 +695,10 @@ mod tests {
         // Levels 0 to 4 copy 149,450 nodes, level 5's aliases 597,870 more; recording its
         // anchor (597,871 nodes) goes past the limit, on line 6, before anything is copied.
         assert_eq!((err.line, err.column), (6, 9), "{err}");
-        assert_eq!(parse("a: &a {k: v}\nb: *a\n").unwrap()[0].copied_nodes, 6);
+        assert_eq!(
+            parse("a: &a {k: v}\nb: *a\n").unwrap()[0].copied,
+            Size { nodes: 6, bytes: 4 }
+        );
     }
 
     #[test]
@@ -700,6 +758,6 @@ mod tests {
             assert_eq!(alone.len(), 1);
             assert_eq!(alone[0].value, document.value);
         }
-        assert_eq!(documents[1].copied_nodes, 2);
+        assert_eq!(documents[1].copied, Size { nodes: 2, bytes: 2 });
     }
 }
