@@ -23,6 +23,16 @@ pub struct Skipped {
     pub reason: EditError,
 }
 
+impl Skipped {
+    fn of(file: &str, document: &Document, reason: EditError) -> Self {
+        Skipped {
+            file: file.to_string(),
+            line: document.root.as_ref().map_or(1, |r| r.start.line),
+            reason,
+        }
+    }
+}
+
 /// What fixing one file did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileFix {
@@ -47,11 +57,6 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
     let mut changes = 0;
     let mut skipped = Vec::new();
     for document in &documents {
-        let skip = |reason| Skipped {
-            file: file.to_string(),
-            line: document.root.as_ref().map_or(1, |r| r.start.line),
-            reason,
-        };
         match fix_document(engine, document, &text[document.span.clone()]) {
             Ok(Some((fixed, fields))) => {
                 changes += fields;
@@ -59,7 +64,7 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
             }
             Ok(None) => rewritten.push(None),
             Err(reason) => {
-                skipped.push(skip(reason));
+                skipped.push(Skipped::of(file, document, reason));
                 rewritten.push(None);
             }
         }
@@ -70,11 +75,7 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
         // applying to the next, say). Nothing is written.
         for (document, fixed) in documents.iter().zip(&rewritten) {
             if fixed.is_some() {
-                skipped.push(Skipped {
-                    file: file.to_string(),
-                    line: document.root.as_ref().map_or(1, |r| r.start.line),
-                    reason: EditError::Mismatch,
-                });
+                skipped.push(Skipped::of(file, document, EditError::Mismatch));
             }
         }
         skipped.sort_by_key(|s| s.line);
@@ -228,13 +229,12 @@ fn list_items(root: &Node) -> Option<&[Node]> {
 /// alone, they are a sequence of that one member. `None` if something else shares its first
 /// line.
 fn member_lines(text: &str, member: &Node) -> Option<Range<usize>> {
-    let start = text[..member.start.byte].rfind('\n').map_or(0, |i| i + 1);
+    let start = edit::line_start(text, member.start.byte);
     if text[start..member.start.byte].trim() != "-" {
         return None;
     }
     let last = member.end.byte.max(member.start.byte + 1) - 1;
-    let end = text[last..].find('\n').map_or(text.len(), |i| last + i + 1);
-    Some(start..end)
+    Some(start..edit::after_line(text, last))
 }
 
 /// The file's text with the rewritten documents in place of their originals.

@@ -281,6 +281,23 @@ fn dash_column(text: &str, item: &Node) -> Option<usize> {
     Some(prefix[..dash].chars().count())
 }
 
+/// Where the line holding byte `byte` of `text` starts. Bytes, not characters: `byte` may be
+/// inside a character (the last byte of a content that ends in `é`), a newline never is.
+pub fn line_start(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// The offset just after the line holding byte `byte` of `text` (its newline included).
+pub fn after_line(text: &str, byte: usize) -> usize {
+    text.as_bytes()[byte..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(text.len(), |i| byte + i + 1)
+}
+
 struct TextEdit<'a> {
     text: &'a str,
     seq_offset: usize,
@@ -296,14 +313,22 @@ impl TextEdit<'_> {
     }
 
     fn line_start(&self, byte: usize) -> usize {
-        self.text[..byte].rfind('\n').map_or(0, |i| i + 1)
+        line_start(self.text, byte)
     }
 
     /// The offset just after the line holding `byte`.
     fn after_line(&self, byte: usize) -> usize {
-        self.text[byte..]
-            .find('\n')
-            .map_or(self.text.len(), |i| byte + i + 1)
+        after_line(self.text, byte)
+    }
+
+    /// Where the line holding `byte` ends: at its newline, or at the end of the text.
+    fn line_end(&self, byte: usize) -> usize {
+        let after = self.after_line(byte);
+        if after > 0 && self.text.as_bytes()[after - 1] == b'\n' {
+            after - 1
+        } else {
+            after
+        }
     }
 
     /// Where the content of an entry ends, for line arithmetic.
@@ -342,7 +367,7 @@ impl TextEdit<'_> {
             Some(next) => self.splice(entry.key_start.byte, next.key_start.byte, ""),
             None => self.splice(
                 entry.key_start.byte,
-                self.after_line(Self::content_end(entry)) - 1,
+                self.line_end(Self::content_end(entry)),
                 "{}",
             ),
         }

@@ -169,6 +169,52 @@ fn nesting_deeper_than_the_limit_is_an_error_not_a_crash() {
     );
 }
 
+#[test]
+fn fix_cuts_lines_at_bytes_whatever_characters_end_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let route = |name: &str, last: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {name}\nspec:\n  hosts: [{name}]\n  http:\n  - name: x\n{last}"
+        )
+    };
+    let member = |text: String| {
+        text.lines()
+            .enumerate()
+            .map(|(i, line)| format!("{}{line}\n", if i == 0 { "- " } else { "  " }))
+            .collect::<String>()
+    };
+    // The removed field's value ends in a two-byte character: at the end of a line, of the
+    // text without a newline, and of List members.
+    let cases = [
+        (route("a", "    websocketUpgrade: café\n"), route("a", "")),
+        (route("a", "    websocketUpgrade: café"), route("a", "")),
+        (
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n{}{}",
+                member(route("a", "    websocketUpgrade: café\n")),
+                member(route("b", "    websocketUpgrade: naïve\n"))
+            ),
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n{}{}",
+                member(route("a", "")),
+                member(route("b", ""))
+            ),
+        ),
+    ];
+    for (input, expected) in cases {
+        std::fs::write(dir.path().join("route.yaml"), &input).unwrap();
+        let out = run(&["fix", "route.yaml"], dir.path(), None);
+        assert_eq!(text(&out.stdout), expected, "{input}");
+        // `- name: x` alone is no route: that remains.
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
 /// `tree/base/route.yaml` with links around it: `base/self -> .`, `base/up -> ..` (two
 /// loops), `overlay -> base`, `alias.yaml -> base/route.yaml`.
 fn linked_tree(dir: &Path) -> std::path::PathBuf {
