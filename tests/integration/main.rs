@@ -16,3 +16,4 @@ mod lint;
 mod router;
 mod rules_bounds;
 mod serve;
+mod untrusted_files;
