@@ -108,7 +108,7 @@ mod tests {
 
     #[tokio::test]
     async fn small_bodies_are_free_and_large_ones_wait_for_each_other() {
-        let budget = MemoryBudget::new(2 * 1024 * 1024 * REVIEW_COST_FACTOR);
+        let budget = MemoryBudget::new(3 * 1024 * 1024 * REVIEW_COST_FACTOR / 2);
         let mut small = Charge::default();
         budget.charge_to(&mut small, FREE_ALLOWANCE).await;
         assert_eq!(small.bytes(), 0);

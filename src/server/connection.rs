@@ -325,12 +325,29 @@ async fn serve_connection<S>(
         activity: activity.clone(),
     };
     let counter = activity.clone();
+    let draining = connections.drain.clone();
     let service =
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let http1 = request.version() < hyper::Version::HTTP_2;
+            if !http1 {
+                counter.http2.store(true, Ordering::Relaxed);
+            }
             let in_flight = InFlight::start(&counter);
             let response = router.clone().oneshot(request.map(axum::body::Body::new));
+            let draining = draining.clone();
             async move {
-                let response = response.await;
+                let mut response = response.await;
+                // Shutdown has started: the HTTP/1.1 client is told to reconnect (elsewhere)
+                // with this answer, and hyper closes the connection once it is written.
+                if http1
+                    && *draining.borrow()
+                    && let Ok(response) = response.as_mut()
+                {
+                    response.headers_mut().insert(
+                        hyper::header::CONNECTION,
+                        hyper::header::HeaderValue::from_static("close"),
+                    );
+                }
                 drop(in_flight);
                 response
             }
@@ -345,9 +362,10 @@ async fn serve_connection<S>(
     let mut close_by: Option<Instant> = None;
     // A connection idle on the wire but with a review under way is looked at again later.
     let mut not_before = activity.opened;
-    // Shutdown started while no HTTP/1.1 request was under way: the connection is told to
-    // close with the answer to its next request. Closing an idle keep-alive connection at once
-    // would race with a request the client is sending on it, which it cannot retry (POST).
+    // Shutdown started before the connection's protocol was known: an HTTP/2 connection gets
+    // its GOAWAY when its first request starts. HTTP/1.1 connections are not closed while
+    // idle — that would race with a request the client is sending, which it cannot retry
+    // (POST) — but answered with `Connection: close` (above) until the listener stops.
     let mut drain_pending = false;
     loop {
         let check_at = match close_by {
@@ -365,8 +383,7 @@ async fn serve_connection<S>(
                 return;
             }
             _ = drain.wait_for(|drain| *drain), if close_by.is_none() && !drain_pending => {
-                let under_way = activity.in_flight.load(Ordering::Relaxed) > 0;
-                if activity.http2.load(Ordering::Relaxed) || under_way {
+                if activity.http2.load(Ordering::Relaxed) {
                     close_by = Some(Instant::now() + limits.idle_timeout);
                     connection.as_mut().graceful_shutdown();
                 } else {
@@ -378,8 +395,7 @@ async fn serve_connection<S>(
                 connection.as_mut().graceful_shutdown();
             }
             _ = activity.request_started.notified(), if drain_pending && close_by.is_none() => {
-                // The signal may be left over from a request before the drain.
-                if activity.in_flight.load(Ordering::Relaxed) > 0 {
+                if activity.http2.load(Ordering::Relaxed) {
                     close_by = Some(Instant::now() + limits.idle_timeout);
                     connection.as_mut().graceful_shutdown();
                 }
