@@ -286,6 +286,28 @@ fn twenty_thousand_ports_are_checked_once_each() {
 }
 
 #[test]
+fn ratcheting_compares_twenty_thousand_stored_findings_once_each() {
+    // The stored object already had the duplicate hosts, so the UPDATE is warned, not denied.
+    let hosts: Vec<Value> = (0..20_000)
+        .map(|_| json!("ratings.shop.svc.cluster.local"))
+        .collect();
+    let old = virtual_service(json!({"hosts": hosts, "http": [one_route()]}));
+    let mut new = old.clone();
+    new["metadata"]["labels"] = json!({"changed": "yes"});
+    let review = review_of(&new, Some(&old), "v1", "v1");
+    let answer = answer(&Policy::default(), Webhook::Validate, &review);
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
+    let warnings = crate::support::warnings_of(&answer);
+    assert_eq!(warnings.len(), 20);
+    assert!(
+        warnings[0].starts_with("virtualservice-hosts: spec.hosts[1]: "),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(warnings[19], "... and 19980 more findings");
+}
+
+#[test]
 fn a_megabyte_unknown_key_gets_no_suggestion_search() {
     let long_key = "x".repeat(1 << 20);
     let mut spec = json!({"hosts": ["ratings"], "http": one_route()});
