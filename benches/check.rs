@@ -6,6 +6,7 @@ mod corpus;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use meshgate::engine::Engine;
+use meshgate::lint::inputs::Symlinks;
 use meshgate::lint::run::{FailOn, Format, check};
 use serde_json::{Value, json};
 
@@ -79,6 +80,7 @@ fn check_10k(c: &mut Criterion) {
     check(
         &engine,
         &paths,
+        Symlinks::Skip,
         Format::Json,
         FailOn::None,
         &mut report,
@@ -99,6 +101,7 @@ fn check_10k(c: &mut Criterion) {
             check(
                 &engine,
                 &paths,
+                Symlinks::Skip,
                 Format::Json,
                 FailOn::None,
                 &mut std::io::sink(),

@@ -47,7 +47,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let cert = std::fs::read(flag(&args, "--tls-cert")).expect("--tls-cert");
     let key = std::fs::read(flag(&args, "--tls-key")).expect("--tls-key");
-    let credentials = meshgate::tls::load_credentials(&cert, &key).expect("certificate pair");
+    let credentials = meshgate::tls::load_credentials(&cert, &key, &Default::default())
+        .expect("certificate pair");
     let certs = Arc::new(meshgate::tls::SwappableCert::new(&credentials));
     let config = meshgate::tls::server_config(certs, None).expect("TLS configuration");
     let listener = tokio::net::TcpListener::bind(flag(&args, "--listen"))
@@ -60,11 +61,27 @@ async fn main() {
         .route("/mutate", post(allow))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024));
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-    meshgate::server::accept_loop(
+    let limits = meshgate::server::connection::Limits {
+        max_connections: 256,
+        handshake_timeout: Duration::from_secs(10),
+        header_read_timeout: Duration::from_secs(100),
+        idle_timeout: Duration::from_secs(100),
+    };
+    let connections = meshgate::server::connection::Connections::new(
+        limits.max_connections,
+        stop_rx.clone(),
+        stop_rx.clone(),
+        None,
+    );
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    meshgate::server::connection::accept_loop(
         listener,
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        meshgate::server::connection::Transport::Tls(Arc::new(arc_swap::ArcSwap::from_pointee(
+            acceptor,
+        ))),
         router,
-        Duration::from_secs(100),
+        limits,
+        connections,
         stop_rx,
     )
     .await;

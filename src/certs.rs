@@ -145,8 +145,12 @@ mod tests {
             days: 30,
         })
         .unwrap();
-        let credentials =
-            tls::load_credentials(bundle.cert_pem.as_bytes(), bundle.key_pem.as_bytes()).unwrap();
+        let credentials = tls::load_credentials(
+            bundle.cert_pem.as_bytes(),
+            bundle.key_pem.as_bytes(),
+            &Default::default(),
+        )
+        .unwrap();
         let expires = credentials.not_after.unwrap();
         let expected = (OffsetDateTime::now_utc() + Duration::days(30)).unix_timestamp();
         assert!((expires - expected).abs() < 120, "{expires} vs {expected}");
@@ -159,7 +163,11 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(
-            tls::load_credentials(bundle.cert_pem.as_bytes(), other.key_pem.as_bytes()),
+            tls::load_credentials(
+                bundle.cert_pem.as_bytes(),
+                other.key_pem.as_bytes(),
+                &Default::default()
+            ),
             Err(tls::TlsError::Pair(_))
         ));
     }

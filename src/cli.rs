@@ -2,7 +2,7 @@
 //! library. Exit codes: 0 success, 1 findings at or above the threshold, 2 usage, I/O or parse
 //! errors.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +15,7 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::admission;
 use crate::certs::{self, CertRequest};
 use crate::engine::{Engine, Webhook};
+use crate::lint::inputs::Symlinks;
 use crate::lint::run::{self, FailOn, FixOutput, Format};
 use crate::policy::Mode;
 use crate::server::{self, ServeConfig, TlsSource};
@@ -59,7 +60,14 @@ pub struct CheckArgs {
     /// The least severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    /// Follow symbolic links found in directories (each directory and file is read once, so
+    /// loops end); without it they are skipped with a note on stderr. Links named on the
+    /// command line are always followed.
+    #[arg(long)]
+    pub follow: bool,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
+    /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
+    /// collections nest at most 128 levels deep.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -79,7 +87,15 @@ pub struct FixArgs {
     /// Print a unified diff instead of the rewritten files.
     #[arg(long)]
     pub diff: bool,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin.
+    /// Follow symbolic links found in directories (each directory and file is read once, so
+    /// loops end); without it they are skipped with a note on stderr. Links named on the
+    /// command line are always followed; --in-place writes through a link to its file.
+    #[arg(long)]
+    pub follow: bool,
+    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
+    /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
+    /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more
+    /// than 10,000 nodes or 1 MiB is checked but not rewritten.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -110,7 +126,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MESHGATE_MODE", value_enum)]
     pub mode: Option<Mode>,
     /// Largest accepted request body, in bytes (suffixes Ki, Mi allowed).
-    #[arg(long, env = "MESHGATE_MAX_BODY_BYTES", default_value = "8Mi", value_parser = parse_size)]
+    #[arg(long, env = "MESHGATE_MAX_BODY_BYTES", default_value = "6Mi", value_parser = parse_size)]
     pub max_body_bytes: usize,
     /// After SIGTERM, keep serving this long while /readyz answers 503.
     #[arg(long, env = "MESHGATE_SHUTDOWN_DELAY", default_value = "5s", value_parser = parse_duration)]
@@ -125,9 +141,31 @@ pub struct ServeArgs {
     /// keep-alive time counts too, so it stays above the API server's 90 s idle timeout.
     #[arg(long, env = "MESHGATE_HEADER_READ_TIMEOUT", default_value = "100s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
-    /// How often certificate and policy files are checked for changes.
+    /// How often certificate, client CA and policy files are checked for changes.
     #[arg(long, env = "MESHGATE_RELOAD_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub reload_interval: Duration,
+    /// The DNS name the API server dials (`<service>.<namespace>.svc`): a serving certificate
+    /// that does not cover it is refused at start and on reload.
+    #[arg(long, env = "MESHGATE_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+    /// Open webhook connections at most; more clients wait in the listen queue.
+    #[arg(long, env = "MESHGATE_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: u16,
+    /// Deadline for the TLS handshake, and again for the first bytes of the first request.
+    #[arg(long, env = "MESHGATE_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
+    /// Deadline for a request body to arrive once meshgate reads it (answered 408).
+    #[arg(long, env = "MESHGATE_BODY_READ_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// The longest one review may take in all; the API server's `?timeout=` less a tenth
+    /// applies when shorter. Past it the answer is 503 and the failurePolicy decides.
+    #[arg(long, env = "MESHGATE_REVIEW_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub review_timeout: Duration,
+    /// What the bodies being read or reviewed at once may cost, in bytes: each body past 64 KiB
+    /// is charged 26 times its size (body, parsed object and answer). Must hold one body of
+    /// --max-body-bytes; keep it near 40 % of the container's memory limit.
+    #[arg(long, env = "MESHGATE_MEMORY_BUDGET", default_value = "160Mi", value_parser = parse_size)]
+    pub memory_budget: usize,
 }
 
 /// Which webhook `review` plays.
@@ -290,6 +328,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_grace: args.shutdown_grace,
         header_read_timeout: args.header_read_timeout,
         reload_interval: args.reload_interval,
+        max_connections: usize::from(args.max_connections),
+        handshake_timeout: args.handshake_timeout,
+        body_read_timeout: args.body_read_timeout,
+        review_timeout: args.review_timeout,
+        memory_budget: args.memory_budget,
+        tls_server_name: args.tls_server_name,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -355,24 +399,82 @@ fn review(args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let answer = admission::review(&Engine::new(policy), webhook, &body)
         .with_context(|| args.input.display().to_string())?;
-    let mut out = answer.body;
-    out.push(b'\n');
-    std::io::Write::write_all(&mut std::io::stdout(), &out).context("writing stdout")?;
-    Ok(ExitCode::SUCCESS)
+    let mut body = answer.body;
+    body.push(b'\n');
+    let mut out = Stdout::new();
+    let written = out.write_all(&body).and_then(|()| out.flush());
+    finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
+}
+
+/// Standard output that notes when its reader has gone (`meshgate check | head`): the command
+/// then ends quietly with exit 0, as the reader has all it wanted. Rust ignores SIGPIPE, so a
+/// write to a closed pipe fails with `BrokenPipe` instead of ending the process.
+struct Stdout {
+    inner: std::io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Stdout {
+    fn new() -> Self {
+        Stdout {
+            inner: std::io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
+    }
+}
+
+/// The exit code of a command that wrote to `out`: its own, exit 0 if the reader went away,
+/// and exit 2 for any other failure to write (a full disk, say).
+fn finish(out: &Stdout, run: std::io::Result<u8>, writing: &str) -> anyhow::Result<ExitCode> {
+    match run {
+        Ok(code) => Ok(ExitCode::from(code)),
+        Err(_) if out.closed => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context(writing.to_string()),
+    }
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
-    let code = run::check(
+    let mut out = Stdout::new();
+    let run = run::check(
         &engine,
         &args.paths,
+        symlinks(args.follow),
         args.format,
         args.fail_on,
-        &mut std::io::stdout().lock(),
+        &mut out,
         &mut std::io::stderr().lock(),
-    )
-    .context("writing the report")?;
-    Ok(ExitCode::from(code))
+    );
+    finish(&out, run, "writing the report")
+}
+
+fn symlinks(follow: bool) -> Symlinks {
+    if follow {
+        Symlinks::Follow
+    } else {
+        Symlinks::Skip
+    }
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
@@ -382,16 +484,17 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
         (_, true) => FixOutput::Diff,
         _ => FixOutput::Stdout,
     };
-    let code = run::fix(
+    let mut out = Stdout::new();
+    let run = run::fix(
         &engine,
         &args.paths,
+        symlinks(args.follow),
         output,
         args.fail_on,
-        &mut std::io::stdout().lock(),
+        &mut out,
         &mut std::io::stderr().lock(),
-    )
-    .context("writing the result")?;
-    Ok(ExitCode::from(code))
+    );
+    finish(&out, run, "writing the result")
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
@@ -412,8 +515,9 @@ fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
         args.days,
         dir = args.out_dir.display()
     );
-    println!("{}", bundle.ca_bundle_base64());
-    Ok(ExitCode::SUCCESS)
+    let mut out = Stdout::new();
+    let written = writeln!(out, "{}", bundle.ca_bundle_base64()).and_then(|()| out.flush());
+    finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! ratcheting) to the findings of the rules, and turns them into what each webhook does with
 //! them — the decision table of RULES.md, in one place.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -182,7 +184,7 @@ impl Engine {
                 items: Vec::new(),
             };
         }
-        let mut old_findings: Option<Vec<Finding>> = None;
+        let mut old_findings: Option<HashSet<(Rule, FieldPath)>> = None;
         let mut items = Vec::new();
         for finding in rules::evaluate_scoped(subject, scope) {
             let action = self.policy.action(finding.rule);
@@ -242,7 +244,7 @@ impl Engine {
         &self,
         request: &Request<'_>,
         finding: &Finding,
-        cache: &mut Option<Vec<Finding>>,
+        cache: &mut Option<HashSet<(Rule, FieldPath)>>,
     ) -> bool {
         let subject = &request.subject;
         if subject.operation != Operation::Update {
@@ -265,10 +267,12 @@ impl Engine {
                     .unwrap_or_default(),
                 (None, None) => Vec::new(),
             }
+            // A set, so that an object with many findings is compared in linear time.
+            .into_iter()
+            .map(|f| (f.rule, f.path))
+            .collect()
         });
-        old_findings
-            .iter()
-            .any(|f| f.rule == finding.rule && f.path == finding.path)
+        old_findings.contains(&(finding.rule, finding.path.clone()))
     }
 
     /// Runs the rules and answers as `webhook` would.

@@ -33,6 +33,38 @@ pub enum RequestResult {
     Error,
 }
 
+/// Why a request was refused before a review could answer it (`meshgate_requests_shed_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shed {
+    /// The body did not arrive within `--body-read-timeout`.
+    BodyTimeout,
+    /// The memory budget had no room for the body before the request's deadline.
+    MemoryBudget,
+    /// The review did not finish before the request's deadline.
+    Deadline,
+    /// A connection was closed because it sent nothing, or nothing more, within its deadline.
+    IdleConnection,
+}
+
+const SHEDS: [Shed; 4] = [
+    Shed::BodyTimeout,
+    Shed::MemoryBudget,
+    Shed::Deadline,
+    Shed::IdleConnection,
+];
+
+impl Shed {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shed::BodyTimeout => "body-timeout",
+            Shed::MemoryBudget => "memory-budget",
+            Shed::Deadline => "deadline",
+            Shed::IdleConnection => "idle-connection",
+        }
+    }
+}
+
 /// Counters for one webhook's latency histogram.
 #[derive(Debug, Default)]
 struct Histogram {
@@ -63,7 +95,10 @@ pub struct Metrics {
     findings: Vec<AtomicU64>,
     tls_expiry: AtomicI64,
     tls_reloads: Reloads,
+    client_ca_reloads: Reloads,
     policy_reloads: Reloads,
+    shed: [AtomicU64; SHEDS.len()],
+    open_connections: AtomicI64,
 }
 
 impl Default for Metrics {
@@ -75,7 +110,10 @@ impl Default for Metrics {
             findings: zeros(Rule::ALL.len() * ACTIONS.len()),
             tls_expiry: AtomicI64::new(0),
             tls_reloads: Reloads::default(),
+            client_ca_reloads: Reloads::default(),
             policy_reloads: Reloads::default(),
+            shed: Default::default(),
+            open_connections: AtomicI64::new(0),
         }
     }
 }
@@ -172,6 +210,23 @@ impl Metrics {
     /// Counts a certificate reload attempt.
     pub fn record_tls_reload(&self, ok: bool) {
         self.tls_reloads.record(ok);
+    }
+
+    /// Counts a client CA bundle reload attempt.
+    pub fn record_client_ca_reload(&self, ok: bool) {
+        self.client_ca_reloads.record(ok);
+    }
+
+    /// Counts a request refused before a review answered it.
+    pub fn record_shed(&self, why: Shed) {
+        if let Some(i) = SHEDS.iter().position(|s| *s == why) {
+            self.shed[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a webhook connection opened (`1`) or closed (`-1`).
+    pub fn add_open_connections(&self, delta: i64) {
+        self.open_connections.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Counts a policy reload attempt.
@@ -278,6 +333,11 @@ impl Metrics {
                 &self.tls_reloads,
             ),
             (
+                "meshgate_client_ca_reloads_total",
+                "Client CA bundle reloads, by result.",
+                &self.client_ca_reloads,
+            ),
+            (
                 "meshgate_policy_reloads_total",
                 "Policy file reloads, by result.",
                 &self.policy_reloads,
@@ -295,6 +355,33 @@ impl Metrics {
                 load(&reloads.failure)
             );
         }
+
+        header(
+            &mut out,
+            "meshgate_requests_shed_total",
+            "counter",
+            "Requests refused before a review answered them (503, 408) and connections closed for \
+             sending nothing, by reason.",
+        );
+        for (shed, counter) in SHEDS.iter().zip(&self.shed) {
+            let _ = writeln!(
+                out,
+                "meshgate_requests_shed_total{{reason=\"{}\"}} {}",
+                shed.as_str(),
+                load(counter)
+            );
+        }
+        header(
+            &mut out,
+            "meshgate_open_connections",
+            "gauge",
+            "Connections open on the webhook listener.",
+        );
+        let _ = writeln!(
+            out,
+            "meshgate_open_connections {}",
+            self.open_connections.load(Ordering::Relaxed)
+        );
         out
     }
 }
@@ -322,6 +409,9 @@ mod tests {
         metrics.record_findings(&[(Rule::NamespaceInjectionConflict, Action::Deny)]);
         metrics.record_tls_reload(false);
         metrics.set_certificate_expiry(1_800_000_000);
+        metrics.record_shed(Shed::MemoryBudget);
+        metrics.add_open_connections(2);
+        metrics.add_open_connections(-1);
         let text = metrics.render();
         for line in [
             "meshgate_admission_requests_total{webhook=\"validate\",kind=\"Namespace\",operation=\"CREATE\",decision=\"denied\"} 1",
@@ -336,6 +426,9 @@ mod tests {
             "meshgate_tls_reloads_total{result=\"failure\"} 1",
             "meshgate_tls_reloads_total{result=\"success\"} 0",
             "meshgate_policy_reloads_total{result=\"success\"} 0",
+            "meshgate_requests_shed_total{reason=\"memory-budget\"} 1",
+            "meshgate_requests_shed_total{reason=\"deadline\"} 0",
+            "meshgate_open_connections 1",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
         }

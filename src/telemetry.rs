@@ -47,3 +47,46 @@ pub fn init(format: LogFormat, default_level: LevelFilter) {
     // A second call (tests) keeps the first subscriber.
     let _ = result;
 }
+
+/// The most characters of one client-supplied string that a log line carries.
+pub const MAX_LOGGED_CHARS: usize = 200;
+
+/// A client-supplied string made safe for a log line, in text and JSON formats alike: control
+/// characters (newlines, escapes, terminal sequences) are written as `\n`, `\u{1b}`..., and
+/// past [`MAX_LOGGED_CHARS`] it is cut, saying how long it was — so no request can forge a log
+/// line or flood the log.
+pub fn untrusted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LOGGED_CHARS + 32));
+    for (count, c) in text.chars().enumerate() {
+        if count == MAX_LOGGED_CHARS {
+            out.push_str(&format!("... ({} bytes in all)", text.len()));
+            return out;
+        }
+        if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_strings_cannot_forge_lines_or_flood() {
+        assert_eq!(
+            untrusted("Namespace\n2026-01-01T00:00:00Z INFO forged"),
+            "Namespace\\n2026-01-01T00:00:00Z INFO forged"
+        );
+        assert_eq!(untrusted("a\u{1b}[31mred\r\t"), "a\\u{1b}[31mred\\r\\t");
+        assert_eq!(untrusted("shop/ratings"), "shop/ratings");
+        let long = "é".repeat(1000);
+        let cut = untrusted(&long);
+        assert!(cut.starts_with(&"é".repeat(MAX_LOGGED_CHARS)));
+        assert!(cut.ends_with("... (2000 bytes in all)"), "{cut}");
+        assert_eq!(cut.chars().count(), MAX_LOGGED_CHARS + 23);
+    }
+}

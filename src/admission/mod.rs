@@ -36,6 +36,12 @@ pub enum BadReview {
     /// No or empty `request.uid`.
     #[error("request.uid is missing")]
     MissingUid,
+    /// A `request.uid` far longer than the UUIDs the API server sends; echoing it would let a
+    /// client make the answer as large as its request.
+    #[error(
+        "request.uid is {0} bytes long; the API server sends a UUID (at most {MAX_UID_BYTES} bytes are accepted)"
+    )]
+    UidTooLong(usize),
     /// No `request.kind`.
     #[error("request.kind is missing")]
     MissingKind,
@@ -56,6 +62,9 @@ pub enum BadReview {
         found: String,
     },
 }
+
+/// The longest `request.uid` accepted.
+pub const MAX_UID_BYTES: usize = 128;
 
 /// The outcome of one review, for the server's metrics and log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +212,9 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
     let uid = uid
         .filter(|uid| !uid.is_empty())
         .ok_or(BadReview::MissingUid)?;
+    if uid.len() > MAX_UID_BYTES {
+        return Err(BadReview::UidTooLong(uid.len()));
+    }
     let gvk = kind.ok_or(BadReview::MissingKind)?;
     let operation_enum =
         parse_operation(operation.as_deref()).ok_or(BadReview::BadOperation(operation))?;

@@ -69,33 +69,46 @@ pub fn cap_warnings(lines: impl ExactSizeIterator<Item = String>) -> Vec<String>
     kept
 }
 
-/// The AdmissionReview JSON answering `uid` in `api_version`.
-pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcome) -> Vec<u8> {
-    let status = (!outcome.denials.is_empty()).then(|| StatusOut {
+/// The denial's `status`: the message and the causes are held to the same bounds as warnings
+/// (what is left out is counted in a last `... and N more findings`), so a denial stays a few
+/// KiB however many findings an object has.
+fn denial_status(outcome: &Outcome) -> Option<StatusOut> {
+    if outcome.denials.is_empty() {
+        return None;
+    }
+    let lines = cap_warnings(outcome.denials.iter().map(|d| d.line()));
+    let shown = if lines.len() < outcome.denials.len() {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    let mut causes: Vec<CauseOut> = outcome.denials[..shown]
+        .iter()
+        .map(|d| CauseOut {
+            reason: "FieldValueInvalid",
+            field: sanitize_warning(&d.path.to_string()),
+            message: sanitize_warning(&format!("{}: {}", d.rule, d.message)),
+        })
+        .collect();
+    if shown < outcome.denials.len() {
+        causes.push(CauseOut {
+            reason: "FieldValueInvalid",
+            field: String::new(),
+            message: format!("... and {} more findings", outcome.denials.len() - shown),
+        });
+    }
+    Some(StatusOut {
         status: "Failure",
         code: 403,
         reason: "Forbidden",
-        message: format!(
-            "meshgate: {}",
-            outcome
-                .denials
-                .iter()
-                .map(|d| d.line())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        details: DetailsOut {
-            causes: outcome
-                .denials
-                .iter()
-                .map(|d| CauseOut {
-                    reason: "FieldValueInvalid",
-                    field: d.path.to_string(),
-                    message: format!("{}: {}", d.rule, d.message),
-                })
-                .collect(),
-        },
-    });
+        message: format!("meshgate: {}", lines.join("; ")),
+        details: DetailsOut { causes },
+    })
+}
+
+/// The AdmissionReview JSON answering `uid` in `api_version`.
+pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcome) -> Vec<u8> {
+    let status = denial_status(outcome);
     // `/validate` never patches, whatever the outcome holds.
     let patch = (webhook == Webhook::Mutate && !outcome.patch.is_empty()).then(|| {
         let json = serde_json::to_vec(&outcome.patch).unwrap_or_default();

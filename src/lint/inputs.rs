@@ -1,7 +1,11 @@
 //! The inputs of `check` and `fix`: files, directories searched recursively for manifests (in
-//! sorted order, so output is stable), and `-` for stdin.
+//! sorted order, so output is stable), and `-` for stdin. Directories come from pull requests:
+//! symbolic links found in them are skipped unless `--follow` is given, and followed ones are
+//! searched once each (by device and inode), so a link loop neither repeats files nor hangs.
 
+use std::collections::HashSet;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::InputError;
@@ -24,65 +28,215 @@ pub struct Input {
     pub source: Source,
 }
 
+/// What to do with symbolic links found while searching a directory. Links named on the
+/// command line are always followed, as every Unix tool does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Symlinks {
+    /// Leave them out, with a note for those that lead to a directory or carry a manifest's
+    /// name: a link in a checked-out pull request can point anywhere on the machine.
+    #[default]
+    Skip,
+    /// Follow them (`--follow`), each directory searched and each file taken once.
+    Follow,
+}
+
+/// The inputs of a run and what was left out of it.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The inputs, each file once, in command-line order then sorted directory order.
+    pub inputs: Vec<Input>,
+    /// Paths that could not be used.
+    pub errors: Vec<InputError>,
+    /// What was left unchecked on purpose (`path: skipped: why`), one line each. Files and
+    /// directories reached twice are checked once, without a note: nothing goes unchecked.
+    pub notes: Vec<String>,
+}
+
+/// A file or directory's identity: the same for every path that leads to it.
+type Identity = (u64, u64);
+
+fn identity(metadata: &std::fs::Metadata) -> Identity {
+    (metadata.dev(), metadata.ino())
+}
+
 fn is_manifest(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if is_manifest(&path) {
-            found.push(path);
+/// How reports name a path found under a directory: `check .` names files as `routes/a.yaml`,
+/// not `./routes/a.yaml`.
+fn display_name(path: &Path) -> String {
+    path.strip_prefix(".").unwrap_or(path).display().to_string()
+}
+
+/// Collects inputs, remembering the files taken so far.
+struct Collector {
+    symlinks: Symlinks,
+    taken: HashSet<Identity>,
+    collected: Collected,
+}
+
+impl Collector {
+    /// Adds a file unless the same file is already an input (named twice, or reached again
+    /// through a link): it is checked once, under its first name.
+    fn take(&mut self, name: String, path: PathBuf, metadata: &std::fs::Metadata) {
+        if self.taken.insert(identity(metadata)) {
+            self.collected.inputs.push(Input {
+                name,
+                source: Source::File(path),
+            });
         }
     }
-    Ok(())
+
+    /// The entries of a directory, sorted; an unreadable one is an error naming it.
+    fn entries(&mut self, dir: &Path) -> Vec<PathBuf> {
+        let listed = std::fs::read_dir(dir).and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match listed {
+            Ok(mut entries) => {
+                entries.sort();
+                entries
+            }
+            Err(e) => {
+                self.collected.errors.push(InputError::file(
+                    &display_name(dir),
+                    format!("cannot read directory: {e}"),
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// What an entry found in a directory is, after its link if links are followed; `None`
+    /// when it is left out.
+    fn resolve(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+        let name = display_name(path);
+        let metadata = match std::fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                self.collected
+                    .errors
+                    .push(InputError::file(&name, format!("cannot read: {e}")));
+                return None;
+            }
+        };
+        if !metadata.file_type().is_symlink() {
+            return Some(metadata);
+        }
+        let target = std::fs::metadata(path);
+        match self.symlinks {
+            Symlinks::Skip => {
+                // Noted when it could hold manifests: what it leads to goes unchecked.
+                if is_manifest(path) || target.is_ok_and(|t| t.is_dir()) {
+                    self.collected.notes.push(format!(
+                        "{name}: skipped: symbolic link (--follow follows links)"
+                    ));
+                }
+                None
+            }
+            Symlinks::Follow => match target {
+                Ok(target) => Some(target),
+                Err(e) => {
+                    // A dangling link that is not named like a manifest is no input.
+                    if is_manifest(path) {
+                        self.collected.errors.push(InputError::file(
+                            &name,
+                            format!("cannot read: symbolic link to nothing: {e}"),
+                        ));
+                    }
+                    None
+                }
+            },
+        }
+    }
+
+    /// Searches a directory depth first in sorted order, each directory once (a followed link
+    /// back up, or a second link to the same place, is not searched again), without recursion
+    /// so that no tree is too deep for the stack. Returns the manifests found, taken before
+    /// or not.
+    fn search(&mut self, dir: &Path, metadata: &std::fs::Metadata) -> usize {
+        let mut searched = HashSet::from([identity(metadata)]);
+        let mut found = 0;
+        let mut pending = vec![self.entries(dir).into_iter()];
+        while let Some(entries) = pending.last_mut() {
+            let Some(path) = entries.next() else {
+                pending.pop();
+                continue;
+            };
+            let Some(metadata) = self.resolve(&path) else {
+                continue;
+            };
+            if metadata.is_dir() {
+                if searched.insert(identity(&metadata)) {
+                    pending.push(self.entries(&path).into_iter());
+                }
+            } else if is_manifest(&path) {
+                if metadata.is_file() {
+                    found += 1;
+                    self.take(display_name(&path), path, &metadata);
+                } else {
+                    // A FIFO or a device named like a manifest would block or never end.
+                    self.collected
+                        .errors
+                        .push(InputError::file(&display_name(&path), "not a regular file"));
+                }
+            }
+        }
+        found
+    }
 }
 
 /// Expands the command line's paths into inputs; what cannot be used is an error naming it.
-pub fn collect(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+pub fn collect(paths: &[PathBuf], symlinks: Symlinks) -> Collected {
+    let mut collector = Collector {
+        symlinks,
+        taken: HashSet::new(),
+        collected: Collected::default(),
+    };
     for path in paths {
         let name = path.display().to_string();
         if name == "-" {
-            inputs.push(Input {
+            collector.collected.inputs.push(Input {
                 name,
                 source: Source::Stdin,
             });
-        } else if path.is_dir() {
-            let mut found = Vec::new();
-            match walk(path, &mut found) {
-                Err(e) => errors.push(InputError::file(
-                    &name,
-                    format!("cannot read directory: {e}"),
-                )),
-                Ok(()) if found.is_empty() => errors.push(InputError::file(
-                    &name,
-                    "no *.yaml, *.yml or *.json files in this directory",
-                )),
-                Ok(()) => inputs.extend(found.into_iter().map(|p| Input {
-                    // `check .` names files as `routes/a.yaml`, not `./routes/a.yaml`.
-                    name: p.strip_prefix(".").unwrap_or(&p).display().to_string(),
-                    source: Source::File(p),
-                })),
+            continue;
+        }
+        // Named on the command line: followed if a link.
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                let message = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or directory".to_string()
+                } else {
+                    format!("cannot read: {e}")
+                };
+                collector
+                    .collected
+                    .errors
+                    .push(InputError::file(&name, message));
+                continue;
             }
-        } else if path.exists() {
-            inputs.push(Input {
-                name,
-                source: Source::File(path.clone()),
-            });
-        } else {
-            errors.push(InputError::file(&name, "no such file or directory"));
+        };
+        if !metadata.is_dir() {
+            // Named files are read whatever they are: `<(...)` gives a pipe.
+            collector.take(name, path.clone(), &metadata);
+            continue;
+        }
+        let errors = collector.collected.errors.len();
+        if collector.search(path, &metadata) == 0 && collector.collected.errors.len() == errors {
+            collector.collected.errors.push(InputError::file(
+                &name,
+                "no *.yaml, *.yml or *.json files in this directory",
+            ));
         }
     }
-    (inputs, errors)
+    collector.collected
 }
 
 /// Reads an input as UTF-8 text.
@@ -111,24 +265,48 @@ pub fn read(input: &Input) -> Result<String, InputError> {
     })
 }
 
-/// Replaces a file's contents atomically: a temporary file beside it, then a rename.
+/// Replaces a file's contents atomically: a temporary file beside it, then a rename. A symbolic
+/// link is written through: the file it leads to is replaced, and the link stays a link.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
+    let target = std::fs::canonicalize(path)?;
+    let dir = target.parent().unwrap_or(Path::new("/"));
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.meshgate-{}.tmp", std::process::id()));
-    std::fs::write(&temp, text)?;
-    if let Ok(metadata) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&temp, metadata.permissions());
-    }
-    std::fs::rename(&temp, path).inspect_err(|_| {
+    let (temp, mut file) = create_temporary(dir, &name)?;
+    let written = std::io::Write::write_all(&mut file, text.as_bytes())
+        .and_then(|()| {
+            let permissions = std::fs::metadata(&target)?.permissions();
+            std::fs::set_permissions(&temp, permissions)
+        })
+        .and_then(|()| std::fs::rename(&temp, &target));
+    written.inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);
     })
+}
+
+/// A new file in `dir` for the text replacing `name`. Created exclusively: a file or link
+/// already there under that name (a checkout can hold anything) is never opened or written.
+fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut attempt = 0;
+    loop {
+        let temp = dir.join(format!(
+            ".{name}.meshgate-{}-{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,11 +321,19 @@ mod tests {
             std::fs::write(dir.path().join(file), "{}").unwrap();
         }
         std::fs::create_dir(dir.path().join("empty")).unwrap();
-        let (inputs, errors) = collect(&[
-            dir.path().to_path_buf(),
-            dir.path().join("empty"),
-            dir.path().join("nope.yaml"),
-        ]);
+        let Collected {
+            inputs,
+            errors,
+            notes,
+        } = collect(
+            &[
+                dir.path().to_path_buf(),
+                dir.path().join("empty"),
+                dir.path().join("nope.yaml"),
+            ],
+            Symlinks::Skip,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
         let names: Vec<String> = inputs
             .iter()
             .map(|i| {
@@ -161,6 +347,105 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert!(errors[0].message.contains("no *.yaml"));
         assert!(errors[1].message.contains("no such file"));
+    }
+
+    /// The names of the inputs and the notes, relative to `dir`.
+    fn relative(dir: &Path, collected: &Collected) -> (Vec<String>, Vec<String>) {
+        let prefix = format!("{}/", dir.display());
+        let names = collected
+            .inputs
+            .iter()
+            .map(|i| i.name.replace(&prefix, ""))
+            .collect();
+        let notes = collected
+            .notes
+            .iter()
+            .map(|n| n.replace(&prefix, ""))
+            .collect();
+        (names, notes)
+    }
+
+    #[test]
+    fn links_found_in_directories_are_skipped_unless_followed_and_loops_end() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(root.join("base")).unwrap();
+        std::fs::write(root.join("base/a.yaml"), "{}").unwrap();
+        std::fs::write(dir.path().join("outside.yaml"), "{}").unwrap();
+        symlink(".", root.join("base/loop")).unwrap();
+        symlink("..", root.join("base/up")).unwrap();
+        symlink("base", root.join("overlay")).unwrap();
+        symlink("base/a.yaml", root.join("same.yaml")).unwrap();
+        symlink("../outside.yaml", root.join("out.yaml")).unwrap();
+        symlink("README.md", root.join("notes")).unwrap();
+
+        let skipped = collect(std::slice::from_ref(&root), Symlinks::Skip);
+        assert!(skipped.errors.is_empty(), "{:?}", skipped.errors);
+        let link = "skipped: symbolic link (--follow follows links)";
+        assert_eq!(
+            relative(dir.path(), &skipped),
+            (
+                vec!["tree/base/a.yaml".to_string()],
+                vec![
+                    format!("tree/base/loop: {link}"),
+                    format!("tree/base/up: {link}"),
+                    format!("tree/out.yaml: {link}"),
+                    format!("tree/overlay: {link}"),
+                    format!("tree/same.yaml: {link}"),
+                ]
+            ),
+            "a dangling link not named like a manifest is no input at all"
+        );
+
+        let followed = collect(std::slice::from_ref(&root), Symlinks::Follow);
+        assert!(followed.errors.is_empty(), "{:?}", followed.errors);
+        assert_eq!(
+            relative(dir.path(), &followed),
+            (
+                vec!["tree/base/a.yaml".to_string(), "tree/out.yaml".to_string()],
+                vec![]
+            ),
+            "the loops, the second link to base and the second name of a.yaml are left out"
+        );
+    }
+
+    #[test]
+    fn followed_links_that_lead_nowhere_or_to_devices_are_errors() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        symlink("missing.yaml", dir.path().join("dangling.yaml")).unwrap();
+        symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+        std::fs::write(dir.path().join("ok.yaml"), "{}").unwrap();
+        let followed = collect(&[dir.path().to_path_buf()], Symlinks::Follow);
+        let errors: Vec<String> = followed
+            .errors
+            .iter()
+            .map(|e| {
+                e.to_string()
+                    .replace(&format!("{}/", dir.path().display()), "")
+            })
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].starts_with("dangling.yaml: cannot read: symbolic link to nothing:"),
+            "{errors:?}"
+        );
+        assert_eq!(errors[1], "zero.yaml: not a regular file");
+        assert_eq!(followed.inputs.len(), 1);
+    }
+
+    #[test]
+    fn a_file_named_twice_is_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        std::fs::write(&file, "{}").unwrap();
+        let collected = collect(&[file.clone(), dir.path().to_path_buf()], Symlinks::Skip);
+        assert_eq!(
+            relative(dir.path(), &collected),
+            (vec!["a.yaml".to_string()], vec![])
+        );
+        assert!(collected.errors.is_empty(), "{:?}", collected.errors);
     }
 
     #[test]
@@ -187,6 +472,39 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
             "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn atomic_write_goes_through_a_link_and_never_through_a_planted_temporary() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("base")).unwrap();
+        let target = dir.path().join("base/f.yaml");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("f.yaml");
+        symlink("base/f.yaml", &link).unwrap();
+        // A link where the first temporary file would go, as a checkout could hold.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        let planted = dir.path().join(format!(
+            "base/.f.yaml.meshgate-{}-0.tmp",
+            std::process::id()
+        ));
+        symlink(&victim, &planted).unwrap();
+
+        write_atomically(&link, "new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("base")).unwrap().count(),
+            2
         );
     }
 }

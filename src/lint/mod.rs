@@ -3,14 +3,16 @@
 //! into the text by [`crate::manifest::edit`]. No rule is implemented twice: both commands call
 //! the same [`Engine`] the server does.
 
+mod fix;
 pub mod inputs;
 pub mod report;
 pub mod run;
 
+pub use fix::{FileFix, Skipped, fix_text};
+
 use serde_json::Value;
 
-use crate::engine::{Disposition, Engine, Request, Requester, Webhook};
-use crate::manifest::edit::{self, EditError};
+use crate::engine::{Disposition, Engine, Request, Requester};
 use crate::manifest::yaml::{self, YamlError};
 use crate::rules::{Action, FieldPath, ObjectKind, Rule, Severity, Subject};
 
@@ -206,83 +208,6 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
     // Within a document the rules report in catalog order; readers want file order.
     result.findings.sort_by_key(|f| (f.document, f.line));
     Ok(result)
-}
-
-/// A document `fix` left as it was, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Skipped {
-    /// The file.
-    pub file: String,
-    /// The document's first line.
-    pub line: usize,
-    /// Why.
-    pub reason: EditError,
-}
-
-/// What fixing one file did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileFix {
-    /// The rewritten text (the input when nothing changed).
-    pub text: String,
-    /// Fields converted.
-    pub changes: usize,
-    /// Documents whose fixes could not be written.
-    pub skipped: Vec<Skipped>,
-    /// What is left, checked on the rewritten text.
-    pub remaining: FileCheck,
-}
-
-/// Applies the fixes the mutating webhook would apply to every object of one file.
-pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, InputError> {
-    let documents = yaml::parse(text).map_err(|e| InputError::yaml(file, e))?;
-    let mut current = text.to_string();
-    let mut changes = 0;
-    let mut skipped = Vec::new();
-    for (index, document) in documents.iter().enumerate() {
-        // Members of one List share the document: their patches apply one after the other.
-        let mut staged = current.clone();
-        let mut staged_changes = 0;
-        let mut failure = None;
-        for located in objects_of(&document.value) {
-            let request = Request {
-                subject: subject(&located),
-                requester: Requester::default(),
-                stored: None,
-            };
-            let outcome = engine.review(&request, Webhook::Mutate);
-            if outcome.patch.is_empty() {
-                continue;
-            }
-            match edit::apply(&staged, index, &located.base, &outcome.patch) {
-                Ok(text) => {
-                    staged = text;
-                    staged_changes += outcome.warnings.len();
-                }
-                Err(reason) => {
-                    failure = Some(reason);
-                    break;
-                }
-            }
-        }
-        match failure {
-            None => {
-                current = staged;
-                changes += staged_changes;
-            }
-            Some(reason) => skipped.push(Skipped {
-                file: file.to_string(),
-                line: document.root.as_ref().map_or(1, |r| r.start.line),
-                reason,
-            }),
-        }
-    }
-    let remaining = check_text(engine, file, &current)?;
-    Ok(FileFix {
-        text: current,
-        changes,
-        skipped,
-        remaining,
-    })
 }
 
 #[cfg(test)]

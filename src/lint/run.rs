@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::inputs::{self, Input, Source};
+use super::inputs::{self, Collected, Input, Source, Symlinks};
 use super::report::{self, Summary};
 use super::{InputError, LintFinding, check_text, fix_text};
 use crate::engine::Engine;
@@ -108,16 +108,34 @@ fn exit_code(findings: &[LintFinding], errors: &[InputError], fail_on: FailOn) -
     }
 }
 
+/// The inputs of `paths`, with a line on `err` for each one left out on purpose.
+fn collect(
+    paths: &[PathBuf],
+    symlinks: Symlinks,
+    err: &mut dyn Write,
+) -> std::io::Result<(Vec<Input>, Vec<InputError>)> {
+    let Collected {
+        inputs,
+        errors,
+        notes,
+    } = inputs::collect(paths, symlinks);
+    for note in &notes {
+        writeln!(err, "{note}")?;
+    }
+    Ok((inputs, errors))
+}
+
 /// Runs `check` and writes its report to `out`; input errors also go to `err`.
 pub fn check(
     engine: &Engine,
     paths: &[PathBuf],
+    symlinks: Symlinks,
     format: Format,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = inputs::collect(paths);
+    let (inputs, mut errors) = collect(paths, symlinks, err)?;
     let mut findings = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
@@ -150,6 +168,7 @@ pub fn check(
         Format::Json => writeln!(out, "{}", report::json(&findings, &errors, &summary))?,
         Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors))?,
     }
+    out.flush()?;
     Ok(exit_code(&findings, &errors, fail_on))
 }
 
@@ -157,12 +176,13 @@ pub fn check(
 pub fn fix(
     engine: &Engine,
     paths: &[PathBuf],
+    symlinks: Symlinks,
     output: FixOutput,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = inputs::collect(paths);
+    let (inputs, mut errors) = collect(paths, symlinks, err)?;
     let mut remaining = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
@@ -240,6 +260,7 @@ pub fn fix(
         if changed_files == 1 { "" } else { "s" },
         report::text_summary(&summary, errors.len())
     )?;
+    out.flush()?;
     Ok(exit_code(&remaining, &errors, fail_on))
 }
 

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::yaml::{self, Entry, Kind, Node};
+use super::yaml::{self, Entry, Kind, Node, Size};
 use crate::rules::path::Segment;
 use crate::rules::{FieldPath, PatchOp};
 
@@ -21,6 +21,28 @@ pub enum EditError {
     /// The rewritten text did not read back as the patched object.
     #[error("the rewritten document would not equal the fixed object; left unchanged")]
     Mismatch,
+    /// The document's anchors and aliases copy too much to re-read it after every change.
+    #[error(
+        "its YAML anchors and aliases copy {} nodes and {} bytes of text, and fix rewrites \
+         documents that copy at most {MAX_COPIED_NODES_TO_REWRITE} nodes and \
+         {MAX_COPIED_BYTES_TO_REWRITE} bytes; fix it by hand",
+        .0.nodes,
+        .0.bytes
+    )]
+    Expansive(Size),
+}
+
+/// The most nodes the anchors and aliases of a document that is rewritten may copy. Every
+/// change re-reads the document, so this bounds what a fix costs beyond the text (the reader
+/// allows 100 times more, for checking); real manifests copy a few hundred nodes at most.
+pub const MAX_COPIED_NODES_TO_REWRITE: usize = 10_000;
+
+/// The most bytes of text the anchors and aliases of a document that is rewritten may copy.
+pub const MAX_COPIED_BYTES_TO_REWRITE: usize = 1 << 20;
+
+/// Whether a document copies too much through anchors and aliases to be rewritten.
+pub fn too_expansive(copied: Size) -> bool {
+    copied.nodes > MAX_COPIED_NODES_TO_REWRITE || copied.bytes > MAX_COPIED_BYTES_TO_REWRITE
 }
 
 /// Applies `ops` (paths relative to `base` inside document `index`) to `text`.
@@ -103,7 +125,7 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
     let documents = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let document = documents.get(index).ok_or(EditError::Mismatch)?;
     let root = document.root.as_ref().ok_or(EditError::Mismatch)?;
-    let seq_offset = sequence_offset(text, root).unwrap_or(2);
+    let seq_offset = document_sequence_offset(text, root).unwrap_or(2);
     let editor = TextEdit { text, seq_offset };
     match op {
         PatchOp::Remove { path } => {
@@ -213,6 +235,18 @@ fn value_at(value: &Value, segments: &[Segment]) -> Result<Value, EditError> {
         .ok_or(EditError::Mismatch)
 }
 
+/// How far a document indents block sequences under their key. A document that is a block
+/// sequence itself (a `List` member read alone, as `fix` rewrites one) counts as the `items:`
+/// of a List, a key at column 0.
+fn document_sequence_offset(text: &str, root: &Node) -> Option<usize> {
+    if let Kind::Seq { items, flow: false } = &root.kind
+        && let Some(first) = items.first()
+    {
+        return dash_column(text, first);
+    }
+    sequence_offset(text, root)
+}
+
 /// How far this document indents block sequences under their key (0 for `key:\n- a`, 2 for
 /// `key:\n  - a`), from the first one it has.
 fn sequence_offset(text: &str, node: &Node) -> Option<usize> {
@@ -247,6 +281,23 @@ fn dash_column(text: &str, item: &Node) -> Option<usize> {
     Some(prefix[..dash].chars().count())
 }
 
+/// Where the line holding byte `byte` of `text` starts. Bytes, not characters: `byte` may be
+/// inside a character (the last byte of a content that ends in `é`), a newline never is.
+pub fn line_start(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// The offset just after the line holding byte `byte` of `text` (its newline included).
+pub fn after_line(text: &str, byte: usize) -> usize {
+    text.as_bytes()[byte..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(text.len(), |i| byte + i + 1)
+}
+
 struct TextEdit<'a> {
     text: &'a str,
     seq_offset: usize,
@@ -262,14 +313,22 @@ impl TextEdit<'_> {
     }
 
     fn line_start(&self, byte: usize) -> usize {
-        self.text[..byte].rfind('\n').map_or(0, |i| i + 1)
+        line_start(self.text, byte)
     }
 
     /// The offset just after the line holding `byte`.
     fn after_line(&self, byte: usize) -> usize {
-        self.text[byte..]
-            .find('\n')
-            .map_or(self.text.len(), |i| byte + i + 1)
+        after_line(self.text, byte)
+    }
+
+    /// Where the line holding `byte` ends: at its newline, or at the end of the text.
+    fn line_end(&self, byte: usize) -> usize {
+        let after = self.after_line(byte);
+        if after > 0 && self.text.as_bytes()[after - 1] == b'\n' {
+            after - 1
+        } else {
+            after
+        }
     }
 
     /// Where the content of an entry ends, for line arithmetic.
@@ -308,7 +367,7 @@ impl TextEdit<'_> {
             Some(next) => self.splice(entry.key_start.byte, next.key_start.byte, ""),
             None => self.splice(
                 entry.key_start.byte,
-                self.after_line(Self::content_end(entry)) - 1,
+                self.line_end(Self::content_end(entry)),
                 "{}",
             ),
         }

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::edit::Editor;
+use super::numbers::{IntType, Integer, integer};
 use super::spelling::{lookup, spellings};
 use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 
@@ -106,7 +107,13 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
     let mut written = false;
     for (key, value) in found {
         let field_path = path.field(key);
-        let count = value.as_u64().filter(|n| u32::try_from(*n).is_ok());
+        // consecutiveErrors is an int32; what it holds moves to consecutiveGatewayErrors, a
+        // uint32, so every count that is valid here is valid there.
+        let read = integer(value, IntType::Int32);
+        let count = match read {
+            Some(Integer::Value(n)) => u32::try_from(n).ok(),
+            _ => None,
+        };
         let fix = count.filter(|_| !disagree).map(|n| {
             editor.remove(&FieldPath::fields(key));
             if !written {
@@ -136,6 +143,11 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
                  (what Istio did with it)"
             ),
             Some(_) => "deprecated, and both spellings are set to different values: keep one as consecutiveGatewayErrors".into(),
+            None if read == Some(Integer::Outside) => format!(
+                "deprecated, and {value} is outside {}, the type of consecutiveErrors: \
+                 write consecutiveGatewayErrors by hand",
+                IntType::Int32
+            ),
             None => format!("deprecated, and {value} is not a count: write consecutiveGatewayErrors by hand"),
         };
         findings.push(finding(field_path, message, fix));
@@ -154,7 +166,9 @@ fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut
         .is_some_and(|r| lookup(r, "minimumRingSize").is_some());
     for (key, value) in spellings(hash, "minimumRingSize") {
         let field_path = path.field(key);
-        let fix = (!maglev && value.is_u64()).then(|| {
+        // A uint64, moved as written.
+        let size = matches!(integer(value, IntType::Uint64), Some(Integer::Value(_)));
+        let fix = (!maglev && size).then(|| {
             editor.remove(&FieldPath::fields(key));
             let description = if written {
                 "deprecated; deleted (ringHash.minimumRingSize is set and wins)".to_string()
@@ -174,6 +188,13 @@ fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut
         });
         let message = if maglev {
             "deprecated, and this hash uses maglev, which has no ring size: delete it".to_string()
+        } else if !size {
+            format!(
+                "deprecated, and {value} is not a ring size, a whole number within {}: \
+                 write {} by hand",
+                IntType::Uint64,
+                path.join(&target_rel)
+            )
         } else {
             format!("deprecated: write {} ", path.join(&target_rel))
         };
@@ -241,6 +262,78 @@ mod tests {
             .map(|f| f.fix.as_ref().unwrap().target_since.to_string())
             .collect();
         assert_eq!(targets, ["1.5", "1.14", "1.16", "1.5", "1.14"]);
+    }
+
+    #[test]
+    fn counts_outside_their_crd_types_are_not_converted() {
+        let consecutive = |count: Value| {
+            run(
+                json!({"host": "r", "trafficPolicy": {"outlierDetection": {"consecutiveErrors": count}}}),
+            )
+        };
+        // consecutiveErrors is an int32: 2147483648 is outside it, though a uint32 would hold it.
+        for (count, message) in [
+            (
+                json!(2_147_483_648_i64),
+                "deprecated, and 2147483648 is outside int32 (-2147483648 to 2147483647), the type \
+                 of consecutiveErrors: write consecutiveGatewayErrors by hand",
+            ),
+            (
+                json!(u64::MAX),
+                "deprecated, and 18446744073709551615 is outside int32 (-2147483648 to 2147483647), \
+                 the type of consecutiveErrors: write consecutiveGatewayErrors by hand",
+            ),
+            (
+                json!(1e300),
+                "deprecated, and 1e+300 is outside int32 (-2147483648 to 2147483647), the type of \
+                 consecutiveErrors: write consecutiveGatewayErrors by hand",
+            ),
+            (
+                json!(-1),
+                "deprecated, and -1 is not a count: write consecutiveGatewayErrors by hand",
+            ),
+            (
+                json!(2.5),
+                "deprecated, and 2.5 is not a count: write consecutiveGatewayErrors by hand",
+            ),
+        ] {
+            let findings = consecutive(count.clone());
+            assert_eq!(findings.len(), 1, "{count}");
+            assert_eq!(findings[0].message, message, "{count}");
+            assert!(findings[0].fix.is_none(), "{count}");
+        }
+        assert_eq!(
+            ops(&consecutive(json!(i32::MAX))),
+            json!([
+                {"op": "remove", "path": "/spec/trafficPolicy/outlierDetection/consecutiveErrors"},
+                {"op": "add", "path": "/spec/trafficPolicy/outlierDetection/consecutiveGatewayErrors", "value": 2_147_483_647},
+                {"op": "add", "path": "/spec/trafficPolicy/outlierDetection/consecutive5xxErrors", "value": 0},
+            ])
+        );
+        let ring = |size: Value| {
+            run(
+                json!({"host": "r", "trafficPolicy": {"loadBalancer": {"consistentHash": {"minimumRingSize": size}}}}),
+            )
+        };
+        for size in [json!(-1), json!(1e300), json!(1.5)] {
+            let findings = ring(size.clone());
+            assert!(findings[0].fix.is_none(), "{size}");
+            assert_eq!(
+                findings[0].message,
+                format!(
+                    "deprecated, and {size} is not a ring size, a whole number within uint64 \
+                     (0 to 18446744073709551615): write \
+                     spec.trafficPolicy.loadBalancer.consistentHash.ringHash.minimumRingSize by hand"
+                )
+            );
+        }
+        assert_eq!(
+            ops(&ring(json!(u64::MAX))),
+            json!([
+                {"op": "remove", "path": "/spec/trafficPolicy/loadBalancer/consistentHash/minimumRingSize"},
+                {"op": "add", "path": "/spec/trafficPolicy/loadBalancer/consistentHash/ringHash", "value": {"minimumRingSize": u64::MAX}},
+            ])
+        );
     }
 
     #[test]

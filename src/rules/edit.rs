@@ -3,6 +3,8 @@
 //! every operation touches only the fields it names: containers are added only where missing,
 //! existing ones are extended member by member, never replaced.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::path::Segment;
@@ -128,23 +130,27 @@ impl Editor {
     }
 
     /// Appends the `names` not already in the list at `rel`; creates the list when missing.
+    /// Membership goes through a set of each value's JSON text, so that long header lists cost
+    /// linear time rather than a scan per name.
     pub fn extend_list(&mut self, rel: &FieldPath, names: &[Value]) {
-        let mut wanted: Vec<Value> = Vec::new();
-        for name in names {
-            if !wanted.contains(name) {
-                wanted.push(name.clone());
-            }
-        }
-        match navigate_mut(&mut self.doc, rel.segments()) {
+        let target = navigate_mut(&mut self.doc, rel.segments());
+        let mut seen: HashSet<String> = match &target {
+            Some(Value::Array(items)) => items.iter().map(Value::to_string).collect(),
+            _ => HashSet::new(),
+        };
+        let wanted: Vec<Value> = names
+            .iter()
+            .filter(|name| seen.insert(name.to_string()))
+            .cloned()
+            .collect();
+        match target {
             Some(Value::Array(items)) => {
                 for name in wanted {
-                    if !items.contains(&name) {
-                        self.ops.push(PatchOp::Add {
-                            path: self.base.join(&rel.index(items.len())),
-                            value: name.clone(),
-                        });
-                        items.push(name);
-                    }
+                    self.ops.push(PatchOp::Add {
+                        path: self.base.join(&rel.index(items.len())),
+                        value: name.clone(),
+                    });
+                    items.push(name);
                 }
             }
             _ => self.set(rel, Value::Array(wanted)),

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod export_to;
 pub mod names;
 pub mod namespace;
+pub mod numbers;
 pub mod patch;
 pub mod path;
 pub mod serviceentry;

@@ -113,6 +113,141 @@ pub fn hosts_overlap(a: &str, b: &str) -> bool {
     }
 }
 
+/// For each host, the index of the first earlier host it overlaps (as [`hosts_overlap`]), in
+/// O(n log n) for n hosts of bounded length: hosts are sorted by their reversed text, so that
+/// every host sharing a suffix follows that suffix in one block, and one pass with a stack finds
+/// each host's suffixes among the others (where the wildcards that cover it stand) and the block
+/// below it (the hosts a wildcard covers). `*` overlaps everything, as its suffix is empty.
+pub fn first_overlaps(hosts: &[&str]) -> Vec<Option<usize>> {
+    // A host as the suffix it matches (a wildcard without its `*`, an exact name as it is),
+    // reversed once so that sorting and suffix tests are plain byte-slice comparisons.
+    let mut entries: Vec<(Vec<u8>, bool, usize)> = hosts
+        .iter()
+        .enumerate()
+        .map(|(index, host)| {
+            let (suffix, wildcard) = match host.strip_prefix('*') {
+                Some(suffix) => (suffix, true),
+                None => (*host, false),
+            };
+            let mut reversed = suffix.as_bytes().to_vec();
+            reversed.reverse();
+            (reversed, wildcard, index)
+        })
+        .collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+    let mut groups: Vec<SuffixGroup<'_>> = Vec::new();
+    for (position, (suffix, wildcard, index)) in entries.iter().enumerate() {
+        match groups.last_mut() {
+            Some(group) if group.reversed == suffix.as_slice() => group.add(*wildcard, *index),
+            _ => {
+                let mut group = SuffixGroup::new(suffix, position);
+                group.add(*wildcard, *index);
+                groups.push(group);
+            }
+        }
+    }
+    // `above[g]`: the first wildcard among the groups whose suffix is a proper suffix of g's;
+    // `below[g]`: the first host among the groups of which g's suffix is a proper suffix.
+    let mut above = vec![NONE; groups.len()];
+    let mut below = vec![NONE; groups.len()];
+    // The groups whose suffixes are suffixes of the current one, longest last.
+    let mut stack: Vec<usize> = Vec::new();
+    let close = |stack: &mut Vec<usize>, below: &mut [usize]| {
+        if let Some(done) = stack.pop() {
+            let subtree = below[done].min(groups[done].first_any());
+            if let Some(&parent) = stack.last() {
+                below[parent] = below[parent].min(subtree);
+            }
+        }
+    };
+    for g in 0..groups.len() {
+        while let Some(&top) = stack.last() {
+            if groups[g].reversed.starts_with(groups[top].reversed) {
+                break;
+            }
+            close(&mut stack, &mut below);
+        }
+        if let Some(&parent) = stack.last() {
+            above[g] = above[parent].min(groups[parent].wildcards[0]);
+        }
+        stack.push(g);
+    }
+    while !stack.is_empty() {
+        close(&mut stack, &mut below);
+    }
+    let mut first = vec![None; hosts.len()];
+    for (g, group) in groups.iter().enumerate() {
+        let end = groups.get(g + 1).map_or(entries.len(), |next| next.start);
+        for &(_, wildcard, index) in &entries[group.start..end] {
+            let same_kind = group.first_other(wildcard, index);
+            let earliest = if wildcard {
+                // A wildcard also covers every exact name equal to its suffix or below it.
+                above[g].min(same_kind).min(group.exact[0]).min(below[g])
+            } else {
+                above[g].min(group.wildcards[0]).min(same_kind)
+            };
+            if earliest < index {
+                first[index] = Some(earliest);
+            }
+        }
+    }
+    first
+}
+
+/// No host.
+const NONE: usize = usize::MAX;
+
+/// The hosts that match one suffix (kept reversed): where they start in the sorted entries, and
+/// the first two exact names and wildcards (the first other than a given host is all
+/// [`first_overlaps`] asks).
+struct SuffixGroup<'a> {
+    reversed: &'a [u8],
+    start: usize,
+    exact: [usize; 2],
+    wildcards: [usize; 2],
+}
+
+impl<'a> SuffixGroup<'a> {
+    fn new(reversed: &'a [u8], start: usize) -> Self {
+        Self {
+            reversed,
+            start,
+            exact: [NONE; 2],
+            wildcards: [NONE; 2],
+        }
+    }
+
+    /// Members arrive in index order, so the first two kept are the earliest.
+    fn add(&mut self, wildcard: bool, index: usize) {
+        let slots = if wildcard {
+            &mut self.wildcards
+        } else {
+            &mut self.exact
+        };
+        if let Some(slot) = slots.iter_mut().find(|slot| **slot == NONE) {
+            *slot = index;
+        }
+    }
+
+    fn first_any(&self) -> usize {
+        self.exact[0].min(self.wildcards[0])
+    }
+
+    /// The first member of this kind other than `index`.
+    fn first_other(&self, wildcard: bool, index: usize) -> usize {
+        let slots = if wildcard {
+            &self.wildcards
+        } else {
+            &self.exact
+        };
+        if slots[0] == index {
+            slots[1]
+        } else {
+            slots[0]
+        }
+    }
+}
+
 /// The namespace a Kubernetes Service host names, if it is one: `svc` (the object's own
 /// namespace: `None` here), `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`. Other names are
 /// not Services.
@@ -201,6 +336,58 @@ mod tests {
         assert!(hosts_overlap("a", "a"));
         assert!(!hosts_overlap("a.foo.com", "b.foo.com"));
         assert!(!hosts_overlap("*.foo.com", "foo.com"));
+    }
+
+    /// The definition: the first earlier host that overlaps, compared pairwise.
+    fn pairwise(hosts: &[&str]) -> Vec<Option<usize>> {
+        (0..hosts.len())
+            .map(|j| (0..j).find(|&i| hosts_overlap(hosts[i], hosts[j])))
+            .collect()
+    }
+
+    /// Suffixes that nest by label and by character (`*a` covers `ba`), `*`, and an IP.
+    const POOL: [&str; 12] = [
+        "*", "*.a", "*a", "a", "b.a", "ba", "*.b.a", "*ba", "a.b", "*b", "10.0.0.1", "b",
+    ];
+
+    #[test]
+    fn first_overlaps_agrees_with_pairwise_on_every_short_list() {
+        let mut lists: Vec<Vec<&str>> = vec![Vec::new()];
+        for _ in 0..4 {
+            let longer: Vec<Vec<&str>> = lists
+                .iter()
+                .filter(|list| list.len() == lists.last().map_or(0, Vec::len))
+                .flat_map(|list| {
+                    POOL.iter().map(move |host| {
+                        let mut next = list.clone();
+                        next.push(host);
+                        next
+                    })
+                })
+                .collect();
+            lists.extend(longer);
+        }
+        assert_eq!(lists.len(), 1 + 12 + 144 + 1728 + 20736);
+        for list in &lists {
+            assert_eq!(first_overlaps(list), pairwise(list), "{list:?}");
+        }
+    }
+
+    #[test]
+    fn first_overlaps_agrees_with_pairwise_on_longer_lists() {
+        // A fixed linear congruential sequence: the same lists on every run.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2000 {
+            let list: Vec<&str> = (0..16)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    POOL[(state >> 33) as usize % POOL.len()]
+                })
+                .collect();
+            assert_eq!(first_overlaps(&list), pairwise(&list), "{list:?}");
+        }
     }
 
     #[test]

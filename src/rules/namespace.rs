@@ -107,13 +107,19 @@ fn shadowed_revision(
     let injection = label(labels, INJECTION).filter(|value| *value != "enabled")?;
     let revision = label(labels, REVISION)?;
     let name = namespace_name(subject.object);
+    // Without istio-injection, an ambient label would conflict with the revision label.
+    let ambient = if label(labels, DATAPLANE_MODE).is_some() {
+        format!(" {DATAPLANE_MODE}-")
+    } else {
+        String::new()
+    };
     Some(Finding {
         rule: Rule::NamespaceInjectionShadowedRevision,
         severity: Severity::Warning,
         path: label_path(REVISION),
         message: format!(
             "istio-injection={injection} overrides istio.io/rev={revision}, so the revision label has no \
-             effect: to inject, kubectl label namespace {name} istio-injection-"
+             effect: to inject, kubectl label namespace {name} istio-injection-{ambient}"
         ),
         fix: keep_intended_label(subject, labels, &[INJECTION, REVISION]),
     })
@@ -131,9 +137,24 @@ fn label_value(labels: Option<&Map<String, Value>>) -> Option<Finding> {
     ))
 }
 
+/// The injection labels that stop `keep` from deciding injection once it is kept: next to
+/// `istio-injection=enabled` or the revision or ambient label, every other one conflicts (or, for
+/// the revision label, `istio-injection` shadows it); `istio-injection` with another value only
+/// shadows the revision label, and the ambient label does nothing next to it.
+fn overriding(keep: &str, kept_value: &str) -> &'static [&'static str] {
+    match keep {
+        INJECTION if kept_value != "enabled" => &[REVISION],
+        INJECTION => &[REVISION, DATAPLANE_MODE],
+        REVISION => &[INJECTION, DATAPLANE_MODE],
+        _ => &[INJECTION, REVISION],
+    }
+}
+
 /// On UPDATE, the one label among `keys` that this request added or changed is the user's
-/// intent: remove the others. On CREATE, or when the request changed none or several of them,
-/// intent is unknown and there is no fix.
+/// intent: remove the labels that would override or conflict with it, so that the patched
+/// namespace has nothing left for either namespace rule (a second review, as the API server's
+/// reinvocation makes, finds nothing to patch). On CREATE, or when the request changed none or
+/// several of these labels, intent is unknown and there is no fix.
 fn keep_intended_label(
     subject: &Subject<'_>,
     labels: Option<&Map<String, Value>>,
@@ -143,21 +164,28 @@ fn keep_intended_label(
         return None;
     }
     let old_labels = subject.old_object.and_then(labels_of);
-    let mut changed = keys
-        .iter()
-        .copied()
-        .filter(|key| label(labels, key) != label(old_labels, key));
-    let keep = changed.next()?;
-    if changed.next().is_some() {
+    let changed = |key: &str| label(labels, key) != label(old_labels, key);
+    let mut changed_keys = keys.iter().copied().filter(|key| changed(key));
+    let keep = changed_keys.next()?;
+    if changed_keys.next().is_some() {
         return None;
     }
     let kept_value = label(labels, keep).unwrap_or_default();
+    let remove: Vec<&str> = overriding(keep, kept_value)
+        .iter()
+        .copied()
+        .filter(|key| label(labels, key).is_some())
+        .collect();
+    // A label this request also set is intent too: which one wins is for the user to say.
+    if remove.iter().any(|key| changed(key)) {
+        return None;
+    }
     let mut fix = Fix {
         ops: Vec::new(),
         changes: Vec::new(),
         target_since: LABELS_SINCE,
     };
-    for key in keys.iter().copied().filter(|key| *key != keep) {
+    for key in remove {
         let path = label_path(key);
         fix.ops.push(PatchOp::Remove { path: path.clone() });
         fix.changes.push(Change {
@@ -411,6 +439,32 @@ mod warning_tests {
     }
 
     #[test]
+    fn shadowed_revision_message_removes_what_would_conflict_next() {
+        let message = |labels: Value| {
+            let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}});
+            evaluate(&Subject::created(ObjectKind::Namespace, &ns))
+                .into_iter()
+                .find(|f| f.rule == Rule::NamespaceInjectionShadowedRevision)
+                .map(|f| f.message)
+        };
+        assert_eq!(
+            message(json!({"istio-injection": "disabled", "istio.io/rev": "r"})).as_deref(),
+            Some(
+                "istio-injection=disabled overrides istio.io/rev=r, so the revision label has no effect: \
+                 to inject, kubectl label namespace shop istio-injection-"
+            )
+        );
+        assert_eq!(
+            message(json!({"istio-injection": "disabled", "istio.io/rev": "r", "istio.io/dataplane-mode": "ambient"}))
+                .as_deref(),
+            Some(
+                "istio-injection=disabled overrides istio.io/rev=r, so the revision label has no effect: \
+                 to inject, kubectl label namespace shop istio-injection- istio.io/dataplane-mode-"
+            )
+        );
+    }
+
+    #[test]
     fn shadowed_revision_fix_keeps_what_the_request_set() {
         let ns = |labels: Value| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}});
         let fix_of = |old: Value, new: Value| {
@@ -437,6 +491,30 @@ mod warning_tests {
             Some(vec![PatchOp::Remove {
                 path: label_path(INJECTION)
             }])
+        );
+        // A revision label added to an opted-out ambient namespace: both others go, or the
+        // ambient label would conflict with the revision once istio-injection is removed.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient"}),
+                json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient", "istio.io/rev": "asm-managed"})
+            ),
+            Some(vec![
+                PatchOp::Remove {
+                    path: label_path(INJECTION)
+                },
+                PatchOp::Remove {
+                    path: label_path(DATAPLANE_MODE)
+                }
+            ])
+        );
+        // The same request also set the ambient label: which of the two wins is unknown.
+        assert_eq!(
+            fix_of(
+                json!({"istio-injection": "disabled"}),
+                json!({"istio-injection": "disabled", "istio.io/dataplane-mode": "ambient", "istio.io/rev": "asm-managed"})
+            ),
+            None
         );
         // Opting out of a revisioned namespace: the revision label goes.
         assert_eq!(

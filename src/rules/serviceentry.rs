@@ -2,7 +2,7 @@
 //! `validateServiceEntry` and analyzer IST0134, plus the retired `.global` multicluster pattern.
 //! Protocol names match case-insensitively, as in Istio.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::names::{
     check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
 };
+use super::numbers::{IntType, Integer, integer};
 use super::spelling::lookup;
 use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to, spec_list};
 
@@ -65,11 +66,13 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
 /// One `spec.ports[]` entry.
 struct Port<'a> {
     path: FieldPath,
-    number: Option<i64>,
+    /// `number` as written, when it is a number.
+    number: Option<&'a Value>,
     name: Option<&'a str>,
     /// Upper-cased; `None` when unset or empty.
     protocol: Option<String>,
-    target_port: Option<i64>,
+    /// `targetPort` (in either spelling) as written, when it is a number.
+    target_port: Option<&'a Value>,
 }
 
 /// The fields the rules read, with their paths.
@@ -87,14 +90,16 @@ impl<'a> Entry<'a> {
             .into_iter()
             .map(|(path, port)| Port {
                 path,
-                number: port.get("number").and_then(Value::as_i64),
+                number: port.get("number").filter(|n| n.is_number()),
                 name: port.get("name").and_then(Value::as_str),
                 protocol: port
                     .get("protocol")
                     .and_then(Value::as_str)
                     .filter(|p| !p.is_empty())
                     .map(str::to_ascii_uppercase),
-                target_port: lookup(port, "targetPort").and_then(|(_, v)| v.as_i64()),
+                target_port: lookup(port, "targetPort")
+                    .map(|(_, v)| v)
+                    .filter(|v| v.is_number()),
             })
             .collect();
         Entry {
@@ -171,20 +176,33 @@ fn addresses(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
+/// Why a port field (uint32) is not a port from 1 to 65535, if it is not; `unset_ok` accepts 0.
+fn port_problem(field: &str, number: &Value, unset_ok: bool) -> Option<String> {
+    match integer(number, IntType::Uint32)? {
+        Integer::Value(0) if unset_ok => None,
+        Integer::Value(n) if (1..=65535).contains(&n) => None,
+        Integer::Value(_) | Integer::Outside => {
+            Some(format!("{field} {number} is outside 1-65535"))
+        }
+        Integer::Fraction => Some(format!(
+            "{field} {number} is not a whole number: write a port from 1 to 65535"
+        )),
+    }
+}
+
 fn ports(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
     let rule = Rule::ServiceEntryPorts;
-    let mut numbers: HashMap<i64, &FieldPath> = HashMap::new();
+    // Keyed by the whole number, so `80` and `80.0` are the same port.
+    let mut numbers: HashMap<i128, &FieldPath> = HashMap::new();
     let mut names: HashMap<&str, &FieldPath> = HashMap::new();
     for port in &entry.ports {
         if let Some(number) = port.number {
-            if !(1..=65535).contains(&number) {
-                findings.push(error(
-                    rule,
-                    port.path.field("number"),
-                    format!("port {number} is outside 1-65535"),
-                ));
+            if let Some(message) = port_problem("port", number, false) {
+                findings.push(error(rule, port.path.field("number"), message));
             }
-            if let Some(first) = numbers.insert(number, &port.path) {
+            if let Some(Integer::Value(whole)) = integer(number, IntType::Uint32)
+                && let Some(first) = numbers.insert(whole, &port.path)
+            {
                 findings.push(error(
                     rule,
                     port.path.field("number"),
@@ -209,14 +227,9 @@ fn ports(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
             }
         }
         if let Some(target) = port.target_port
-            && target != 0
-            && !(1..=65535).contains(&target)
+            && let Some(message) = port_problem("targetPort", target, true)
         {
-            findings.push(error(
-                rule,
-                port.path.field("targetPort"),
-                format!("targetPort {target} is outside 1-65535"),
-            ));
+            findings.push(error(rule, port.path.field("targetPort"), message));
         }
         if let Some(protocol) = &port.protocol
             && !PROTOCOLS.contains(&protocol.as_str())
@@ -277,7 +290,7 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
         }
         _ => {}
     }
-    let declared: Vec<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
+    let declared: HashSet<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
     for (path, endpoint) in &entry.endpoints {
         if let Some(Value::Object(ports)) = endpoint.get("ports") {
             for name in ports
@@ -556,6 +569,67 @@ mod tests {
         for (spec, expected) in cases {
             assert_eq!(check(spec.clone()), expected, "{spec}");
         }
+    }
+
+    #[test]
+    fn port_numbers_outside_uint32_are_findings_not_wraps() {
+        let messages = |ports: Value| -> Vec<(String, String)> {
+            let object = json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+                                "spec": {"hosts": ["a.example"], "addresses": ["10.0.0.1"], "ports": ports}});
+            crate::rules::evaluate(&crate::rules::Subject::created(
+                ObjectKind::ServiceEntry,
+                &object,
+            ))
+            .into_iter()
+            .filter(|f| f.rule == crate::rules::Rule::ServiceEntryPorts)
+            .map(|f| (f.path.to_string(), f.message))
+            .collect()
+        };
+        let port = |number: Value, target: Value| json!({"number": number, "name": "http", "protocol": "HTTP", "targetPort": target});
+        let pair = |path: &str, message: &str| (path.to_string(), message.to_string());
+        assert_eq!(
+            messages(json!([port(json!(-1), json!(u64::MAX))])),
+            [
+                pair("spec.ports[0].number", "port -1 is outside 1-65535"),
+                pair(
+                    "spec.ports[0].targetPort",
+                    "targetPort 18446744073709551615 is outside 1-65535"
+                ),
+            ]
+        );
+        assert_eq!(
+            messages(json!([port(json!(4_294_967_296_u64), json!(1e300))])),
+            [
+                pair("spec.ports[0].number", "port 4294967296 is outside 1-65535"),
+                pair(
+                    "spec.ports[0].targetPort",
+                    "targetPort 1e+300 is outside 1-65535"
+                ),
+            ]
+        );
+        assert_eq!(
+            messages(json!([port(json!(i64::MIN), json!(8080.5))])),
+            [
+                pair(
+                    "spec.ports[0].number",
+                    "port -9223372036854775808 is outside 1-65535"
+                ),
+                pair(
+                    "spec.ports[0].targetPort",
+                    "targetPort 8080.5 is not a whole number: write a port from 1 to 65535"
+                ),
+            ]
+        );
+        // `443.0` is port 443: a duplicate of `443`, and targetPort 0 is unset.
+        let mut second = port(json!(443.0), json!(0));
+        second["name"] = json!("https");
+        assert_eq!(
+            messages(json!([port(json!(443), json!(8443)), second])),
+            [pair(
+                "spec.ports[1].number",
+                "port 443.0 is already defined by spec.ports[0]"
+            )]
+        );
     }
 
     #[test]

@@ -317,11 +317,19 @@ impl Walker {
     }
 }
 
-/// The declared name nearest to a typo, if it is close (edit distance at most 2).
+/// The largest edit distance that still counts as a typo.
+const TYPO_DISTANCE: usize = 2;
+
+/// The declared name nearest to a typo, if it is close (edit distance at most 2). Names whose
+/// lengths differ by more than that cannot be close, so a long key costs no distance
+/// computation at all.
 fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let key = key.to_lowercase();
+    let key_len = key.chars().count();
     candidates
-        .map(|c| (edit_distance(&key.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|c| c.chars().count().abs_diff(key_len) <= TYPO_DISTANCE)
+        .map(|c| (edit_distance(&key, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= TYPO_DISTANCE)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -1,7 +1,12 @@
 //! `meshgate serve`: the HTTPS webhook listener and the plain-HTTP admin listener, credential
 //! and policy reloads, and the shutdown sequence Kubernetes needs (INTERFACE.md "Shutdown").
+//! The limits that keep the process alive under hostile input are in `budget` (memory),
+//! `lanes` (CPU) and `connection` (sockets); RELIABILITY.md states them.
 
 pub mod admin;
+pub mod budget;
+pub mod connection;
+pub mod lanes;
 pub mod reload;
 pub mod webhook;
 
@@ -13,10 +18,6 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use arc_swap::ArcSwap;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -25,11 +26,18 @@ use crate::certs::{self, CertRequest};
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::policy::{Mode, Policy};
-use crate::tls::{self, Credentials, SwappableCert};
+use crate::tls::{self, Credentials, Requirements, SwappableCert};
+use budget::MemoryBudget;
+use connection::{Connections, Limits, Transport};
+use lanes::Lanes;
 use reload::{Change, FileWatch};
+use webhook::RequestLimits;
 
-/// How long a client may take to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections the admin listener keeps open at most: probes and a scraper or two.
+const ADMIN_MAX_CONNECTIONS: usize = 32;
+/// Time limits of the admin listener, at most: its clients are the kubelet and Prometheus,
+/// which send their request at once.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the serving certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +79,27 @@ pub struct ServeConfig {
     pub header_read_timeout: Duration,
     /// How often certificate and policy files are checked for changes (`--reload-interval`).
     pub reload_interval: Duration,
+    /// Open webhook connections at most (`--max-connections`).
+    pub max_connections: usize,
+    /// For the TLS handshake and then for the first request bytes (`--handshake-timeout`).
+    pub handshake_timeout: Duration,
+    /// For a request body once it is read (`--body-read-timeout`).
+    pub body_read_timeout: Duration,
+    /// The longest one request may take in all (`--review-timeout`).
+    pub review_timeout: Duration,
+    /// What bodies being read or reviewed at once may cost (`--memory-budget`).
+    pub memory_budget: usize,
+    /// The DNS name the API server dials, which the serving certificate must cover
+    /// (`--tls-server-name`).
+    pub tls_server_name: Option<String>,
+}
+
+impl ServeConfig {
+    fn requirements(&self) -> Requirements {
+        Requirements {
+            server_name: self.tls_server_name.clone(),
+        }
+    }
 }
 
 /// Reads and validates the policy file, or the built-in default.
@@ -87,10 +116,14 @@ pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result
     Ok(policy.with_mode(mode))
 }
 
-fn load_tls_files(cert: &PathBuf, key: &PathBuf) -> anyhow::Result<Credentials> {
+fn load_tls_files(
+    cert: &PathBuf,
+    key: &PathBuf,
+    requirements: &Requirements,
+) -> anyhow::Result<Credentials> {
     let cert_pem = std::fs::read(cert).with_context(|| format!("--tls-cert {}", cert.display()))?;
     let key_pem = std::fs::read(key).with_context(|| format!("--tls-key {}", key.display()))?;
-    tls::load_credentials(&cert_pem, &key_pem).with_context(|| {
+    tls::load_credentials(&cert_pem, &key_pem, requirements).with_context(|| {
         format!(
             "--tls-cert {} / --tls-key {}",
             cert.display(),
@@ -99,10 +132,12 @@ fn load_tls_files(cert: &PathBuf, key: &PathBuf) -> anyhow::Result<Credentials> 
     })
 }
 
-fn development_credentials() -> anyhow::Result<Credentials> {
+fn development_credentials(requirements: &Requirements) -> anyhow::Result<Credentials> {
+    let mut dns_names = vec!["localhost".to_string()];
+    dns_names.extend(requirements.server_name.clone());
     let bundle = certs::generate(&CertRequest {
         common_name: "meshgate development".into(),
-        dns_names: vec!["localhost".into()],
+        dns_names,
         ips: vec!["127.0.0.1".parse()?, "::1".parse()?],
         days: 30,
     })?;
@@ -115,7 +150,22 @@ fn development_credentials() -> anyhow::Result<Credentials> {
     Ok(tls::load_credentials(
         bundle.cert_pem.as_bytes(),
         bundle.key_pem.as_bytes(),
+        requirements,
     )?)
+}
+
+fn read_client_ca(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("--client-ca {}", path.display()))
+}
+
+fn acceptor(
+    certs: &Arc<SwappableCert>,
+    client_ca: Option<&[u8]>,
+) -> Result<TlsAcceptor, tls::TlsError> {
+    Ok(TlsAcceptor::from(Arc::new(tls::server_config(
+        certs.clone(),
+        client_ca,
+    )?)))
 }
 
 /// A running server's listeners, bound but not yet serving.
@@ -123,7 +173,7 @@ pub struct Bound {
     config: ServeConfig,
     webhook: TcpListener,
     admin: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: Arc<ArcSwap<TlsAcceptor>>,
     certs: Arc<SwappableCert>,
     engine: Arc<ArcSwap<Engine>>,
     metrics: Arc<Metrics>,
@@ -138,45 +188,55 @@ pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
     if !crate::schema::load() {
         bail!("the Istio schema shipped in this binary did not load");
     }
+    let requirements = config.requirements();
     let credentials = match &config.tls {
-        TlsSource::Files { cert, key } => load_tls_files(cert, key)?,
-        TlsSource::DevelopmentSelfSigned => development_credentials()?,
+        TlsSource::Files { cert, key } => load_tls_files(cert, key, &requirements)?,
+        TlsSource::DevelopmentSelfSigned => development_credentials(&requirements)?,
     };
     if let Some(expiry) = credentials.not_after {
         metrics.set_certificate_expiry(expiry);
     }
-    let client_ca = match &config.client_ca {
-        Some(path) => {
-            Some(std::fs::read(path).with_context(|| format!("--client-ca {}", path.display()))?)
-        }
-        None => None,
-    };
+    let client_ca = config.client_ca.as_ref().map(read_client_ca).transpose()?;
     let certs = Arc::new(SwappableCert::new(&credentials));
-    let tls_config =
-        tls::server_config(certs.clone(), client_ca.as_deref()).with_context(|| {
-            format!(
-                "--client-ca {}",
-                config
-                    .client_ca
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            )
-        })?;
+    let acceptor = acceptor(&certs, client_ca.as_deref()).with_context(|| {
+        format!(
+            "--client-ca {}",
+            config
+                .client_ca
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    if config.max_body_bytes == 0 {
+        bail!("--max-body-bytes must be greater than 0");
+    }
+    if config.max_connections == 0 {
+        bail!("--max-connections must be greater than 0");
+    }
+    let largest_review = MemoryBudget::cost_of(config.max_body_bytes);
+    if config.memory_budget < largest_review {
+        bail!(
+            "--memory-budget {} cannot hold the review of one body of --max-body-bytes {}: that \
+             takes up to {} bytes ({}x the body); raise --memory-budget (and the container's \
+             memory limit) or lower --max-body-bytes",
+            config.memory_budget,
+            config.max_body_bytes,
+            largest_review,
+            budget::REVIEW_COST_FACTOR
+        );
+    }
     let webhook = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("--listen {}", config.listen))?;
     let admin = TcpListener::bind(config.admin_listen)
         .await
         .with_context(|| format!("--admin-listen {}", config.admin_listen))?;
-    if config.max_body_bytes == 0 {
-        bail!("--max-body-bytes must be greater than 0");
-    }
     Ok(Bound {
         config,
         webhook,
         admin,
-        acceptor: TlsAcceptor::from(Arc::new(tls_config)),
+        acceptor: Arc::new(ArcSwap::from_pointee(acceptor)),
         certs,
         engine: Arc::new(ArcSwap::from_pointee(Engine::new(policy))),
         metrics,
@@ -198,39 +258,59 @@ impl Bound {
         let webhook_addr = webhook.local_addr().context("--listen")?;
         let admin_addr = admin.local_addr().context("--admin-listen")?;
         let ready = Arc::new(AtomicBool::new(false));
+        // `drain` tells open connections to close (shutdown started); `stop` closes the
+        // webhook listener (the delay is over); `admin_stop` ends the admin listener last.
+        let (drain_tx, drain_rx) = watch::channel(false);
         let (stop_tx, stop_rx) = watch::channel(false);
+        let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
 
-        let admin_router = admin::router(admin::AdminState {
-            ready: ready.clone(),
-            metrics: metrics.clone(),
-        });
-        let mut admin_stop = stop_rx.clone();
-        let admin_task = tokio::spawn(async move {
-            let stopped = async move {
-                let _ = admin_stop.wait_for(|stop| *stop).await;
-            };
-            axum::serve(admin, admin_router)
-                .with_graceful_shutdown(stopped)
-                .await
-        });
+        let admin_thread = spawn_admin(
+            admin,
+            admin::router(admin::AdminState {
+                ready: ready.clone(),
+                metrics: metrics.clone(),
+            }),
+            config.handshake_timeout.min(ADMIN_TIMEOUT),
+            admin_stop_rx,
+        )?;
 
         let reload_task = tokio::spawn(watch_files(
             config.clone(),
             certs,
+            acceptor.clone(),
             engine.clone(),
             metrics.clone(),
         ));
 
         let router = webhook::router(webhook::WebhookState {
             engine,
-            metrics,
-            max_body_bytes: config.max_body_bytes,
+            metrics: metrics.clone(),
+            limits: RequestLimits {
+                max_body_bytes: config.max_body_bytes,
+                body_read_timeout: config.body_read_timeout,
+                review_timeout: config.review_timeout,
+            },
+            budget: MemoryBudget::new(config.memory_budget),
+            lanes: Lanes::for_this_machine(),
         });
-        let accept_task = tokio::spawn(accept_loop(
+        let limits = Limits {
+            max_connections: config.max_connections,
+            handshake_timeout: config.handshake_timeout,
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.header_read_timeout,
+        };
+        let connections = Connections::new(
+            limits.max_connections,
+            drain_rx,
+            stop_rx.clone(),
+            Some(metrics),
+        );
+        let accept_task = tokio::spawn(connection::accept_loop(
             webhook,
-            acceptor,
+            Transport::Tls(acceptor),
             router,
-            config.header_read_timeout,
+            limits,
+            connections.clone(),
             stop_rx,
         ));
 
@@ -239,104 +319,101 @@ impl Bound {
 
         shutdown.await;
         ready.store(false, Ordering::SeqCst);
+        let _ = drain_tx.send(true);
         tracing::info!(
             delay_s = config.shutdown_delay.as_secs_f64(),
-            "shutdown started: /readyz answers 503; still serving during --shutdown-delay"
+            "shutdown started: /readyz answers 503 and connections are told to close; still \
+             serving during --shutdown-delay"
         );
         tokio::time::sleep(config.shutdown_delay).await;
         let _ = stop_tx.send(true);
-        let graceful = accept_task.await.context("webhook listener task")?;
+        accept_task.await.context("webhook listener task")?;
         tracing::info!(
-            connections = graceful.count(),
+            connections = connections.open(),
             grace_s = config.shutdown_grace.as_secs_f64(),
             "stopped accepting; finishing in-flight reviews"
         );
-        if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        if !connections.closed_within(config.shutdown_grace).await {
             tracing::warn!("--shutdown-grace elapsed with connections still open; closing them");
         }
         reload_task.abort();
-        match tokio::time::timeout(Duration::from_secs(1), admin_task).await {
-            Ok(Ok(Err(e))) => tracing::warn!("admin listener: {e}"),
-            Err(_) => tracing::warn!("admin listener did not stop in time"),
-            _ => {}
+        let _ = admin_stop_tx.send(true);
+        let joined = tokio::task::spawn_blocking(move || admin_thread.join());
+        if tokio::time::timeout(Duration::from_secs(1), joined)
+            .await
+            .is_err()
+        {
+            tracing::warn!("admin listener did not stop in time");
         }
         tracing::info!("shutdown complete");
         Ok(())
     }
 }
 
-/// Accepts TLS connections and serves each with HTTP/1.1 or HTTP/2 until `stop` turns true;
-/// returns the handle that drains the open connections. Public so that the benchmark's baseline
-/// server runs the very same connection handling.
-pub async fn accept_loop(
+/// Runs the admin listener on a thread and runtime of its own, so that probes are answered
+/// however busy the webhook's workers are.
+fn spawn_admin(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
     router: axum::Router,
-    header_read_timeout: Duration,
-    mut stop: watch::Receiver<bool>,
-) -> GracefulShutdown {
-    let graceful = GracefulShutdown::new();
-    loop {
-        let accepted = tokio::select! {
-            _ = stop.wait_for(|stop| *stop) => break,
-            accepted = listener.accept() => accepted,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, "TLS handshake failed: {e}");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_read_timeout)
-                .keep_alive(true);
-            builder.http2().timer(TokioTimer::new());
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, "connection closed: {e}");
-            }
-        });
-    }
-    graceful
+    timeout: Duration,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let listener = listener.into_std().context("--admin-listen")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("admin runtime")?;
+    std::thread::Builder::new()
+        .name("meshgate-admin".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        tracing::error!("admin listener: {e}");
+                        return;
+                    }
+                };
+                let limits = Limits {
+                    max_connections: ADMIN_MAX_CONNECTIONS,
+                    handshake_timeout: timeout,
+                    header_read_timeout: timeout,
+                    idle_timeout: timeout * 6,
+                };
+                let connections =
+                    Connections::new(limits.max_connections, stop.clone(), stop.clone(), None);
+                connection::accept_loop(
+                    listener,
+                    Transport::Plain,
+                    router,
+                    limits,
+                    connections,
+                    stop,
+                )
+                .await;
+            });
+        })
+        .context("admin thread")
 }
 
-/// Re-reads the certificate pair and the policy file when they change; a bad new version is
-/// refused and the one in service stays.
+/// Re-reads the certificate pair, the client CA bundle and the policy file when they change; a
+/// bad new version is refused and the one in service stays.
 async fn watch_files(
     config: ServeConfig,
     certs: Arc<SwappableCert>,
+    acceptor: Arc<ArcSwap<TlsAcceptor>>,
     engine: Arc<ArcSwap<Engine>>,
     metrics: Arc<Metrics>,
 ) {
+    let requirements = config.requirements();
     let mut tls_watch = match &config.tls {
         TlsSource::Files { cert, key } => Some(FileWatch::new(vec![cert.clone(), key.clone()])),
         TlsSource::DevelopmentSelfSigned => None,
     };
+    let mut client_ca_watch = config
+        .client_ca
+        .as_ref()
+        .map(|p| FileWatch::new(vec![p.clone()]));
     let mut policy_watch = config
         .policy
         .as_ref()
@@ -348,7 +425,8 @@ async fn watch_files(
         if let Some(change) = tls_watch.as_mut().and_then(FileWatch::poll) {
             let loaded = match change {
                 Change::Contents(files) => {
-                    tls::load_credentials(&files[0], &files[1]).map_err(|e| e.to_string())
+                    tls::load_credentials(&files[0], &files[1], &requirements)
+                        .map_err(|e| e.to_string())
                 }
                 Change::Unreadable(e) => Err(e),
             };
@@ -365,6 +443,27 @@ async fn watch_files(
                     metrics.record_tls_reload(false);
                     tracing::error!(
                         "new serving certificate refused, the previous one stays in service: {e}"
+                    );
+                }
+            }
+        }
+        if let Some(change) = client_ca_watch.as_mut().and_then(FileWatch::poll) {
+            let loaded = match change {
+                Change::Contents(files) => {
+                    self::acceptor(&certs, Some(&files[0])).map_err(|e| e.to_string())
+                }
+                Change::Unreadable(e) => Err(e),
+            };
+            match loaded {
+                Ok(new) => {
+                    acceptor.store(Arc::new(new));
+                    metrics.record_client_ca_reload(true);
+                    tracing::info!("client CA bundle reloaded");
+                }
+                Err(e) => {
+                    metrics.record_client_ca_reload(false);
+                    tracing::error!(
+                        "new client CA bundle refused, the previous one stays in force: {e}"
                     );
                 }
             }

@@ -1,5 +1,6 @@
-//! Reads `notAfter` from a DER certificate for the expiry metric. A few lines of DER walking
-//! rather than a full X.509 parser: the validity is at a fixed place in every certificate.
+//! Reads the validity period from a DER certificate, for the expiry metric and for refusing a
+//! pair that is expired or not yet valid. A few lines of DER walking rather than a full X.509
+//! parser: the validity is at a fixed place in every certificate.
 
 use time::{Date, Month, PrimitiveDateTime, Time};
 
@@ -34,6 +35,12 @@ const GENERALIZED_TIME: u8 = 0x18;
 
 /// The certificate's `notAfter` in Unix seconds, or `None` if it is not a DER certificate.
 pub fn not_after_unix(der: &[u8]) -> Option<i64> {
+    validity_unix(der).map(|(_, not_after)| not_after)
+}
+
+/// The certificate's `(notBefore, notAfter)` in Unix seconds, or `None` if it is not a DER
+/// certificate.
+pub fn validity_unix(der: &[u8]) -> Option<(i64, i64)> {
     let (SEQUENCE, certificate, _) = tlv(der)? else {
         return None;
     };
@@ -49,9 +56,12 @@ pub fn not_after_unix(der: &[u8]) -> Option<i64> {
     let (SEQUENCE, validity, _) = tlv(rest)? else {
         return None;
     };
-    let (_, _, validity) = tlv(validity)?; // notBefore
-    let (tag, not_after, _) = tlv(validity)?;
-    parse_time(tag, std::str::from_utf8(not_after).ok()?)
+    let (before_tag, not_before, validity) = tlv(validity)?;
+    let (after_tag, not_after, _) = tlv(validity)?;
+    Some((
+        parse_time(before_tag, std::str::from_utf8(not_before).ok()?)?,
+        parse_time(after_tag, std::str::from_utf8(not_after).ok()?)?,
+    ))
 }
 
 /// UTCTime `YYMMDDHHMMSSZ` (years 1950–2049) or GeneralizedTime `YYYYMMDDHHMMSSZ`.
@@ -81,6 +91,7 @@ mod tests {
 
     fn cert_expiring(year: i32) -> Vec<u8> {
         let mut params = rcgen::CertificateParams::new(vec!["example.test".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 2);
         params.not_after = rcgen::date_time_ymd(year, 3, 4);
         let key = rcgen::KeyPair::generate().unwrap();
         params.self_signed(&key).unwrap().der().to_vec()
@@ -92,6 +103,11 @@ mod tests {
         // 2031-03-04T00:00:00Z and 2061-03-04T00:00:00Z.
         assert_eq!(not_after_unix(&cert_expiring(2031)), Some(1_930_348_800));
         assert_eq!(not_after_unix(&cert_expiring(2061)), Some(2_877_120_000));
+        // 2020-01-02T00:00:00Z.
+        assert_eq!(
+            validity_unix(&cert_expiring(2031)),
+            Some((1_577_923_200, 1_930_348_800))
+        );
     }
 
     #[test]

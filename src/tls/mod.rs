@@ -32,6 +32,89 @@ pub enum TlsError {
     /// The client CA bundle is unusable.
     #[error("client CA: {0}")]
     ClientCa(String),
+    /// The leaf certificate's validity period could not be read.
+    #[error("the certificate's validity period could not be read")]
+    NoValidity,
+    /// The leaf certificate's `notAfter` has passed.
+    #[error("the certificate expired at {0} (notAfter); every handshake would fail")]
+    Expired(String),
+    /// The leaf certificate's `notBefore` is still to come.
+    #[error(
+        "the certificate is not valid before {0} (notBefore); every handshake would fail until then"
+    )]
+    NotYetValid(String),
+    /// The leaf certificate does not cover the name the API server dials.
+    #[error(
+        "the certificate is not valid for {expected} (--tls-server-name), the name the API server dials; its DNS names are: {found}"
+    )]
+    WrongName {
+        /// The name it must cover.
+        expected: String,
+        /// The DNS SANs it has.
+        found: String,
+    },
+}
+
+/// What a serving pair must satisfy besides matching its key.
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    /// A DNS name the leaf certificate must be valid for (`--tls-server-name`).
+    pub server_name: Option<String>,
+}
+
+fn timestamp(unix: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        Err(_) => unix.to_string(),
+    }
+}
+
+/// Refuses a leaf certificate that is expired, not yet valid at `now` (Unix seconds), or not
+/// valid for the required server name: serving it would fail every handshake.
+pub fn check_leaf(
+    leaf: &CertificateDer<'_>,
+    requirements: &Requirements,
+    now: i64,
+) -> Result<(), TlsError> {
+    let (not_before, not_after) = expiry::validity_unix(leaf).ok_or(TlsError::NoValidity)?;
+    if now > not_after {
+        return Err(TlsError::Expired(timestamp(not_after)));
+    }
+    if now < not_before {
+        return Err(TlsError::NotYetValid(timestamp(not_before)));
+    }
+    if let Some(expected) = &requirements.server_name {
+        let wrong = |found: String| TlsError::WrongName {
+            expected: expected.clone(),
+            found,
+        };
+        let name = rustls_pki_types::ServerName::try_from(expected.as_str())
+            .map_err(|_| wrong("(not a valid DNS name to check)".into()))?;
+        let cert = webpki::EndEntityCert::try_from(leaf)
+            .map_err(|e| wrong(format!("(certificate not readable: {e})")))?;
+        if cert.verify_is_valid_for_subject_name(&name).is_err() {
+            let names: Vec<&str> = cert.valid_dns_names().collect();
+            return Err(wrong(if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// The current time in Unix seconds.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The crypto provider meshgate uses everywhere (ring: one crypto library, no C toolchain).
@@ -59,9 +142,15 @@ pub fn parse_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Tl
     Ok(chain)
 }
 
-/// Parses a PEM chain and key and checks that the key belongs to the leaf certificate.
-pub fn load_credentials(cert_pem: &[u8], key_pem: &[u8]) -> Result<Credentials, TlsError> {
+/// Parses a PEM chain and key and checks that the key belongs to the leaf certificate and
+/// that the leaf meets `requirements` now.
+pub fn load_credentials(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    requirements: &Requirements,
+) -> Result<Credentials, TlsError> {
     let chain = parse_certificates(cert_pem)?;
+    check_leaf(&chain[0], requirements, now_unix())?;
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::Key(e.to_string()))?;
     let not_after = expiry::not_after_unix(&chain[0]);
     let certified = CertifiedKey::from_der(chain, key, &provider()).map_err(TlsError::Pair)?;

@@ -209,6 +209,31 @@ fn common_invariants(name: &str, install: &Install) {
             >= seconds("shutdown-delay") + seconds("shutdown-grace"),
         "{name}: terminationGracePeriodSeconds must cover the drain"
     );
+    // The memory budget leaves the process, its connections and small reviews room within the
+    // limit, and holds one review of the largest body (RELIABILITY.md).
+    let bytes = |flag: &str| -> usize {
+        let value = args
+            .iter()
+            .find_map(|a| a.strip_prefix(&format!("--{flag}=")))
+            .unwrap_or_else(|| panic!("--{flag} in {args:?}"));
+        meshgate::cli::parse_size(value).unwrap()
+    };
+    let limit = resources.limits.as_ref().unwrap()["memory"].0.clone();
+    let limit_bytes = meshgate::cli::parse_size(&limit).unwrap();
+    let budget = bytes("memory-budget");
+    assert!(
+        budget * 2 <= limit_bytes,
+        "{name}: --memory-budget {budget} must stay under half the {limit} limit"
+    );
+    assert!(
+        meshgate::server::budget::MemoryBudget::cost_of(bytes("max-body-bytes")) <= budget,
+        "{name}: the largest body's review must fit the budget"
+    );
+    assert!(
+        args.iter()
+            .any(|a| a == "--tls-server-name=meshgate.meshgate-system.svc"),
+        "{name}: the certificate is checked for the name the API server dials: {args:?}"
+    );
     let probe_path = |probe: &Option<k8s_openapi::api::core::v1::Probe>| {
         let get = probe.as_ref().unwrap().http_get.as_ref().unwrap();
         (get.path.clone().unwrap(), get.port.clone())
@@ -405,8 +430,12 @@ fn every_overlay_renders_into_a_safe_install() {
     assert_eq!(validating_bundle.as_ref().unwrap().0, ca);
     assert_eq!(mutating_bundle.as_ref().unwrap().0, ca);
     // The generated certificate serves the name the API server checks, and the key matches it.
-    let credentials =
-        meshgate::tls::load_credentials(&data["tls.crt"].0, &data["tls.key"].0).unwrap();
+    let credentials = meshgate::tls::load_credentials(
+        &data["tls.crt"].0,
+        &data["tls.key"].0,
+        &Default::default(),
+    )
+    .unwrap();
     assert!(credentials.not_after.is_some());
 
     // cert-manager: CA chain, serving Certificate into meshgate-tls with both Service names,
@@ -487,13 +516,11 @@ fn every_overlay_renders_into_a_safe_install() {
 async fn the_configured_paths_are_served() {
     use axum::body::Body;
     use tower::ServiceExt;
-    let app = meshgate::server::webhook::router(meshgate::server::webhook::WebhookState {
-        engine: std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(
-            meshgate::engine::Engine::default(),
-        )),
-        metrics: std::sync::Arc::new(meshgate::metrics::Metrics::default()),
-        max_body_bytes: 1024 * 1024,
-    });
+    let app = meshgate::server::webhook::router(meshgate::server::webhook::WebhookState::new(
+        meshgate::engine::Engine::default(),
+        std::sync::Arc::new(meshgate::metrics::Metrics::default()),
+        meshgate::server::webhook::RequestLimits::default(),
+    ));
     let webhooks = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/base/webhooks.yaml"),
     )

@@ -3,24 +3,23 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use axum::body::Body;
 use http_body_util::BodyExt;
 use meshgate::engine::Engine;
 use meshgate::metrics::Metrics;
 use meshgate::policy::Policy;
-use meshgate::server::webhook::{WebhookState, router};
+use meshgate::server::webhook::{RequestLimits, WebhookState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::support::{captured, namespace_update};
 
 async fn call(policy: Policy, path: &str, review: &Value) -> (u16, Value) {
-    let app = router(WebhookState {
-        engine: Arc::new(ArcSwap::from_pointee(Engine::new(policy))),
-        metrics: Arc::new(Metrics::default()),
-        max_body_bytes: 8 * 1024 * 1024,
-    });
+    let app = router(WebhookState::new(
+        Engine::new(policy),
+        Arc::new(Metrics::default()),
+        RequestLimits::default(),
+    ));
     let request = axum::http::Request::post(format!("{path}?timeout=10s"))
         .header("content-type", "application/json")
         .body(Body::from(serde_json::to_vec(review).unwrap()))

@@ -165,12 +165,13 @@ impl Server {
             "127.0.0.1:0",
             "--admin-listen",
             "127.0.0.1:0",
-            "--log-format",
-            "json",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if !args.iter().any(|a| a == "--log-format") {
+            all.extend(["--log-format".to_string(), "json".to_string()]);
+        }
         all.extend(args.iter().cloned());
         let mut child = Command::new(binary())
             .args(&all)
@@ -193,6 +194,15 @@ impl Server {
                     && entry["fields"]["message"] == "listening"
                 {
                     let _ = tx.send(entry["fields"].clone());
+                } else if line.contains(" listening ") {
+                    // The text format: `... INFO listening listen=ADDR admin=ADDR`.
+                    let field = |name: &str| {
+                        line.split_whitespace()
+                            .find_map(|w| w.strip_prefix(name))
+                            .map(|v| Value::String(v.to_string()))
+                            .unwrap_or_default()
+                    };
+                    let _ = tx.send(json!({"listen": field("listen="), "admin": field("admin=")}));
                 }
                 sink.lock().unwrap().push(line);
             }
@@ -213,6 +223,18 @@ impl Server {
             admin: fields["admin"].as_str().unwrap().parse().unwrap(),
             logs,
         }
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kib * 1024
     }
 
     /// The log lines so far.
@@ -389,12 +411,14 @@ pub struct ApiServer {
     pub alpn: Option<Vec<u8>>,
 }
 
-/// A response: status, content type, body.
+/// A response: status, content type, headers, body.
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
     /// `Content-Type`.
     pub content_type: String,
+    /// All response headers.
+    pub headers: hyper::HeaderMap,
     /// Body bytes.
     pub body: Bytes,
 }
@@ -464,10 +488,12 @@ impl ApiServer {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
+        let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
         Ok(Reply {
             status,
             content_type,
+            headers,
             body,
         })
     }

@@ -2,6 +2,8 @@
 //! `virtualservice-deprecated-fields` (still declared, deprecated): each field found, in camelCase
 //! or snake_case, with the conversion of RULES.md as its fix.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{RouteRef, section};
@@ -286,11 +288,10 @@ fn legacy_http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
                 } else {
                     "list these names"
                 };
-                let message = match problems.iter().find(|p| p.at == occurrence.rel) {
-                    Some(problem) => format!(
-                        "removed in Istio 1.5, dropped by current CRDs; {}",
-                        problem.text
-                    ),
+                let message = match problems.get(&occurrence.rel) {
+                    Some(text) => {
+                        format!("removed in Istio 1.5, dropped by current CRDs; {text}")
+                    }
                     None if !problems.is_empty() => format!(
                         "removed in Istio 1.5: {verb} under {target_path} \
                          (not fixed automatically: another header of this route needs a hand merge)"
@@ -344,17 +345,14 @@ fn legacy_http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// A reason a header field of this route cannot be converted mechanically.
-struct Problem {
-    at: FieldPath,
-    text: String,
-}
-
 /// Checks every header field of a route before anything is changed: the value's shape, and
 /// names that the new map already sets (or another legacy field sets) to a different value.
-fn header_problems(route: &Value, occurrences: &[Occurrence]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let mut planned: Vec<(FieldPath, Map<String, Value>)> = Vec::new();
+/// Returns the first reason each field (by its path relative to the route) cannot be converted
+/// mechanically. Maps by path, not lists: a route can hold thousands of destinations, each with
+/// its own header fields and target maps.
+fn header_problems(route: &Value, occurrences: &[Occurrence]) -> HashMap<FieldPath, String> {
+    let mut problems: HashMap<FieldPath, String> = HashMap::new();
+    let mut planned: HashMap<&FieldPath, Map<String, Value>> = HashMap::new();
     for occurrence in occurrences {
         let LegacyKind::Header {
             target_rel,
@@ -364,13 +362,9 @@ fn header_problems(route: &Value, occurrences: &[Occurrence]) -> Vec<Problem> {
         else {
             continue;
         };
-        let at = occurrence.rel.clone();
         let existing = navigate(route, target_rel.segments());
         let mut problem = |text: String| {
-            problems.push(Problem {
-                at: at.clone(),
-                text,
-            })
+            problems.entry(occurrence.rel.clone()).or_insert(text);
         };
         if target.is_map() {
             let Some(entries) = value
@@ -386,19 +380,14 @@ fn header_problems(route: &Value, occurrences: &[Occurrence]) -> Vec<Problem> {
                 problem(format!("{} is not a map: merge by hand", target_rel));
                 continue;
             }
-            let index = match planned.iter().position(|(p, _)| p == target_rel) {
-                Some(index) => index,
-                None => {
-                    let start = existing
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default();
-                    planned.push((target_rel.clone(), start));
-                    planned.len() - 1
-                }
-            };
+            let merged = planned.entry(target_rel).or_insert_with(|| {
+                existing
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default()
+            });
             for (name, new_value) in entries {
-                match planned[index].1.get(name) {
+                match merged.get(name) {
                     Some(old) if old != new_value => {
                         problem(format!(
                             "header `{name}` is set to {new_value} here but to {old} under {}: merge by hand",
@@ -406,7 +395,7 @@ fn header_problems(route: &Value, occurrences: &[Occurrence]) -> Vec<Problem> {
                         ));
                     }
                     _ => {
-                        planned[index].1.insert(name.clone(), new_value.clone());
+                        merged.insert(name.clone(), new_value.clone());
                     }
                 }
             }
@@ -916,6 +905,56 @@ mod tests {
             )),
             json!([{"op": "remove", "path": "/spec/http/0/mirrorPercent"}])
         );
+    }
+
+    #[test]
+    fn percents_outside_their_types_are_reported_not_converted() {
+        for value in [
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1e300),
+            json!(4_294_967_296_u64),
+        ] {
+            let findings = run(
+                json!([{"fault": {"abort": {"percent": value, "httpStatus": 503},
+                                                 "delay": {"percent": value, "fixedDelay": "1s"}},
+                                       "mirror": {"host": "m"}, "mirrorPercent": value,
+                                       "route": [{"destination": {"host": "r"}}]}]),
+            );
+            assert_eq!(
+                summary(&findings),
+                [
+                    (
+                        LEGACY,
+                        "spec.http[0].fault.abort.percent".to_string(),
+                        Severity::Error,
+                        false
+                    ),
+                    (
+                        DEPRECATED,
+                        "spec.http[0].fault.delay.percent".to_string(),
+                        Severity::Warning,
+                        false
+                    ),
+                    (
+                        DEPRECATED,
+                        "spec.http[0].mirrorPercent".to_string(),
+                        Severity::Warning,
+                        false
+                    ),
+                ],
+                "{value}"
+            );
+            for finding in &findings {
+                assert!(
+                    finding.message.contains(&format!(
+                        "its value {value} is not an integer from 0 to 100"
+                    )),
+                    "{}",
+                    finding.message
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use super::{destinations, route_lists, section};
 use crate::rules::names::{
-    check_fqdn, check_wildcard_domain, hosts_overlap, is_dns1123_label, is_ip, service_namespace,
+    check_fqdn, check_wildcard_domain, first_overlaps, is_dns1123_label, is_ip, service_namespace,
 };
+use crate::rules::numbers::{IntType, Integer, double_text, integer};
 use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to, spec_list};
 
 /// The gateway name of in-mesh sidecars.
@@ -101,10 +102,9 @@ fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &m
         }
     }
     if all_valid {
-        for (j, (path, host)) in hosts.iter().enumerate() {
-            if let Some((earlier_path, earlier)) =
-                hosts[..j].iter().find(|(_, h)| hosts_overlap(h, host))
-            {
+        let names: Vec<&str> = hosts.iter().map(|(_, host)| *host).collect();
+        for ((path, host), earlier) in hosts.iter().zip(first_overlaps(&names)) {
+            if let Some((earlier_path, earlier)) = earlier.and_then(|i| hosts.get(i)) {
                 findings.push(error(
                     rule,
                     path.clone(),
@@ -216,35 +216,71 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             ));
         }
         if let Some((key, Value::Object(port))) = field(destination, "port")
-            && let Some(number) = port.get("number").and_then(Value::as_i64)
-            && number != 0
-            && !(1..=65535).contains(&number)
+            && let Some(number) = port.get("number")
+            && let Some(message) = port_problem(number)
         {
-            findings.push(error(
-                rule,
-                path().field(key).field("number"),
-                format!("port {number} is outside 1-65535"),
-            ));
+            findings.push(error(rule, path().field(key).field("number"), message));
         }
+    }
+}
+
+/// Why a destination's `port.number` (uint32, 0 meaning unset) is not a port, if it is not.
+fn port_problem(number: &Value) -> Option<String> {
+    match integer(number, IntType::Uint32)? {
+        Integer::Value(0) => None,
+        Integer::Value(n) if (1..=65535).contains(&n) => None,
+        Integer::Value(_) | Integer::Outside => Some(format!("port {number} is outside 1-65535")),
+        Integer::Fraction => Some(format!(
+            "port {number} is not a whole number: write a port from 1 to 65535"
+        )),
     }
 }
 
 fn weights(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceWeights;
     for list in route_lists(spec) {
-        let mut total: i64 = 0;
+        // Weights are int32: the sum of any number of them fits an i128.
+        let mut total: i128 = 0;
+        // A weight outside int32 is its own error; a total with it left out would mislead.
+        let mut all_int32 = true;
         for (j, entry) in list.entries.iter().enumerate() {
-            let weight = entry.get("weight").and_then(Value::as_i64).unwrap_or(0);
-            if weight < 0 {
-                findings.push(error(
-                    rule,
-                    list.path().index(j).field("weight"),
-                    format!("weight {weight} is negative"),
-                ));
+            let Some(weight) = entry.get("weight") else {
+                continue;
+            };
+            let path = || list.path().index(j).field("weight");
+            match integer(weight, IntType::Int32) {
+                Some(Integer::Value(n)) => {
+                    if n < 0 {
+                        findings.push(error(rule, path(), format!("weight {n} is negative")));
+                    }
+                    total += n;
+                }
+                Some(Integer::Outside) => {
+                    all_int32 = false;
+                    findings.push(error(
+                        rule,
+                        path(),
+                        format!(
+                            "weight {weight} is outside {}: write a weight from 0 to 100",
+                            IntType::Int32
+                        ),
+                    ));
+                }
+                Some(Integer::Fraction) => {
+                    all_int32 = false;
+                    findings.push(error(
+                        rule,
+                        path(),
+                        format!(
+                            "weight {weight} is not a whole number: write a weight from 0 to 100"
+                        ),
+                    ));
+                }
+                // Not a number: the schema's business; counted as unset, as Istio reads it.
+                None => {}
             }
-            total += weight;
         }
-        if list.entries.len() < 2 {
+        if list.entries.len() < 2 || !all_int32 {
             continue;
         }
         if total == 0 {
@@ -300,20 +336,33 @@ fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 findings.push(error(
                     rule,
                     fault_path.field(key).field(percentage_key).field("value"),
-                    format!("percentage {value} is neither 0 nor within 0.0001-100"),
+                    format!(
+                        "percentage {} is neither 0 nor within 0.0001-100",
+                        double_text(value)
+                    ),
                 ));
             }
         }
         if let Some((abort_key, Value::Object(abort))) = abort
             && let Some((status_key, status)) = field(abort, "httpStatus")
-            && let Some(code) = status.as_i64()
-            && !(200..=599).contains(&code)
         {
-            findings.push(error(
-                rule,
-                fault_path.field(abort_key).field(status_key),
-                format!("HTTP status {code} is outside 200-599"),
-            ));
+            let message = match integer(status, IntType::Int32) {
+                Some(Integer::Value(code)) if (200..=599).contains(&code) => None,
+                Some(Integer::Value(_) | Integer::Outside) => {
+                    Some(format!("HTTP status {status} is outside 200-599"))
+                }
+                Some(Integer::Fraction) => Some(format!(
+                    "HTTP status {status} is not a whole number: write a status from 200 to 599"
+                )),
+                None => None,
+            };
+            if let Some(message) = message {
+                findings.push(error(
+                    rule,
+                    fault_path.field(abort_key).field(status_key),
+                    message,
+                ));
+            }
         }
     }
 }
@@ -329,7 +378,7 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             findings.push(error(
                 rule,
                 owner.path().field(key).field("value"),
-                format!("mirror percentage {value} is outside 0-100"),
+                format!("mirror percentage {} is outside 0-100", double_text(value)),
             ));
         }
         if let Some((key, Value::Array(list))) = field(route, "mirrors") {
@@ -351,7 +400,7 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                     findings.push(error(
                         rule,
                         mirror_path().field(percentage_key).field("value"),
-                        format!("mirror percentage {value} is outside 0-100"),
+                        format!("mirror percentage {} is outside 0-100", double_text(value)),
                     ));
                 }
             }
@@ -613,6 +662,207 @@ mod tests {
         for (spec, expected) in cases {
             assert_eq!(check(spec.clone()), expected, "{spec}");
         }
+    }
+
+    /// `(path, message)` of every finding of `rule`.
+    fn messages(spec: Value, rule: crate::rules::Rule) -> Vec<(String, String)> {
+        let object = vs(spec);
+        crate::rules::evaluate(&crate::rules::Subject::created(
+            ObjectKind::VirtualService,
+            &object,
+        ))
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| (f.path.to_string(), f.message))
+        .collect()
+    }
+
+    fn weighted(weights: Value) -> Value {
+        let entries: Vec<Value> = weights
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, w)| json!({"destination": {"host": format!("v{i}")}, "weight": w}))
+            .collect();
+        json!({"hosts": ["r"], "http": [{"route": entries}]})
+    }
+
+    fn row_of(path: &str, message: &str) -> (String, String) {
+        (path.to_string(), message.to_string())
+    }
+
+    #[test]
+    fn weights_outside_int32_are_errors_and_never_wrap() {
+        use crate::rules::Rule::VirtualServiceWeights as W;
+        let outside = |value: &str| {
+            format!(
+                "weight {value} is outside int32 (-2147483648 to 2147483647): write a weight from 0 to 100"
+            )
+        };
+        // Two i64::MAX and 102 wrap to 100 in i64 arithmetic (and panic in a debug build).
+        assert_eq!(
+            messages(weighted(json!([i64::MAX, i64::MAX, 102])), W),
+            [
+                row_of(
+                    "spec.http[0].route[0].weight",
+                    &outside("9223372036854775807")
+                ),
+                row_of(
+                    "spec.http[0].route[1].weight",
+                    &outside("9223372036854775807")
+                ),
+            ]
+        );
+        assert_eq!(
+            messages(weighted(json!([2_147_483_648_i64, 0])), W),
+            [row_of(
+                "spec.http[0].route[0].weight",
+                &outside("2147483648")
+            )]
+        );
+        assert_eq!(
+            messages(weighted(json!([u64::MAX, -2_147_483_649_i64, 1e300])), W),
+            [
+                row_of(
+                    "spec.http[0].route[0].weight",
+                    &outside("18446744073709551615")
+                ),
+                row_of("spec.http[0].route[1].weight", &outside("-2147483649")),
+                row_of("spec.http[0].route[2].weight", &outside("1e+300")),
+            ]
+        );
+        assert_eq!(
+            messages(weighted(json!([50.5, 49.5])), W),
+            [
+                row_of(
+                    "spec.http[0].route[0].weight",
+                    "weight 50.5 is not a whole number: write a weight from 0 to 100"
+                ),
+                row_of(
+                    "spec.http[0].route[1].weight",
+                    "weight 49.5 is not a whole number: write a weight from 0 to 100"
+                ),
+            ]
+        );
+        // The largest int32 weights still add up exactly (no i32 or i64 overflow).
+        assert_eq!(
+            messages(weighted(json!([i32::MAX, i32::MAX, i32::MAX])), W),
+            [row_of(
+                "spec.http[0].route",
+                "weights add up to 6442450941, not 100: Istio before 1.15 rejects this, newer Istio scales them"
+            )]
+        );
+        // Whole doubles are the numbers they spell.
+        assert_eq!(messages(weighted(json!([60.0, 40])), W), []);
+        assert_eq!(
+            messages(weighted(json!([i32::MIN, 100])), W),
+            [
+                row_of(
+                    "spec.http[0].route[0].weight",
+                    "weight -2147483648 is negative"
+                ),
+                row_of(
+                    "spec.http[0].route",
+                    "weights add up to -2147483548, not 100: Istio before 1.15 rejects this, newer Istio scales them"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn ports_statuses_and_percentages_outside_their_types() {
+        use crate::rules::Rule::{
+            VirtualServiceDestinations, VirtualServiceFault, VirtualServiceMirror,
+        };
+        let port = |number: Value| {
+            messages(
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r", "port": {"number": number}}}],
+                       "mirror": {"host": "m", "port": {"number": number}}}]}),
+                VirtualServiceDestinations,
+            )
+        };
+        for (number, text) in [
+            (json!(-1), "-1"),
+            (json!(65536), "65536"),
+            (json!(4_294_967_296_u64), "4294967296"),
+            (json!(u64::MAX), "18446744073709551615"),
+            (json!(i64::MIN), "-9223372036854775808"),
+            (json!(1e300), "1e+300"),
+        ] {
+            let message = format!("port {text} is outside 1-65535");
+            assert_eq!(
+                port(number),
+                [
+                    row_of("spec.http[0].route[0].destination.port.number", &message),
+                    row_of("spec.http[0].mirror.port.number", &message),
+                ],
+                "{text}"
+            );
+        }
+        assert_eq!(port(json!(0)), [], "0 is unset");
+        assert_eq!(port(json!(8080.0)), []);
+        assert_eq!(
+            port(json!(80.5))[0],
+            row_of(
+                "spec.http[0].route[0].destination.port.number",
+                "port 80.5 is not a whole number: write a port from 1 to 65535"
+            )
+        );
+        let fault = |fault: Value| {
+            messages(
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r"}}], "fault": fault}]}),
+                VirtualServiceFault,
+            )
+        };
+        assert_eq!(
+            fault(
+                json!({"abort": {"httpStatus": 4_294_967_799_u64, "percentage": {"value": 1e300}}})
+            ),
+            [
+                row_of(
+                    "spec.http[0].fault.abort.percentage.value",
+                    "percentage 1e+300 is neither 0 nor within 0.0001-100"
+                ),
+                row_of(
+                    "spec.http[0].fault.abort.httpStatus",
+                    "HTTP status 4294967799 is outside 200-599"
+                ),
+            ]
+        );
+        assert_eq!(
+            fault(
+                json!({"abort": {"httpStatus": 503.5}, "delay": {"fixedDelay": "1s", "percentage": {"value": -1e300}}})
+            ),
+            [
+                row_of(
+                    "spec.http[0].fault.delay.percentage.value",
+                    "percentage -1e+300 is neither 0 nor within 0.0001-100"
+                ),
+                row_of(
+                    "spec.http[0].fault.abort.httpStatus",
+                    "HTTP status 503.5 is not a whole number: write a status from 200 to 599"
+                ),
+            ]
+        );
+        assert_eq!(
+            messages(
+                json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "r"}}],
+                       "mirror": {"host": "m"}, "mirrorPercentage": {"value": u64::MAX},
+                       "mirrors": [{"destination": {"host": "m"}, "percentage": {"value": 1e300}}]}]}),
+                VirtualServiceMirror,
+            ),
+            [
+                row_of(
+                    "spec.http[0].mirrorPercentage.value",
+                    "mirror percentage 1.8446744073709552e+19 is outside 0-100"
+                ),
+                row_of(
+                    "spec.http[0].mirrors[0].percentage.value",
+                    "mirror percentage 1e+300 is outside 0-100"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,422 @@
+//! `meshgate fix` on the text of one file: the mutating webhook's patches written back by
+//! [`crate::manifest::edit`], which re-reads what it rewrites after every change. So that this
+//! stays linear in the size of the file, each document is rewritten on its own text, and each
+//! member of a `List` on its own lines; the pieces are put back together and read once more.
+
+use std::ops::Range;
+
+use super::{FileCheck, InputError, check_text, objects_of, subject};
+use crate::engine::{Engine, Request, Requester, Webhook};
+use crate::manifest::edit::{self, EditError};
+use crate::manifest::yaml::{self, Document, Kind, Node};
+use crate::rules::path::Segment;
+use crate::rules::{FieldPath, PatchOp};
+
+/// A document `fix` left as it was, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The file.
+    pub file: String,
+    /// The document's first line.
+    pub line: usize,
+    /// Why.
+    pub reason: EditError,
+}
+
+impl Skipped {
+    fn of(file: &str, document: &Document, reason: EditError) -> Self {
+        Skipped {
+            file: file.to_string(),
+            line: document.root.as_ref().map_or(1, |r| r.start.line),
+            reason,
+        }
+    }
+}
+
+/// What fixing one file did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileFix {
+    /// The rewritten text (the input when nothing changed).
+    pub text: String,
+    /// Fields converted.
+    pub changes: usize,
+    /// Documents whose fixes could not be written.
+    pub skipped: Vec<Skipped>,
+    /// What is left, checked on the rewritten text.
+    pub remaining: FileCheck,
+}
+
+/// Applies the fixes the mutating webhook would apply to every object of one file.
+///
+/// Each document is rewritten on its own text, so a change re-reads that document rather than
+/// the file: fixing a stream of many documents stays linear in its size, and the aliases of
+/// one document cost nothing when another is fixed.
+pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, InputError> {
+    let documents = yaml::parse(text).map_err(|e| InputError::yaml(file, e))?;
+    let mut rewritten: Vec<Option<String>> = Vec::with_capacity(documents.len());
+    let mut changes = 0;
+    let mut skipped = Vec::new();
+    for document in &documents {
+        match fix_document(engine, document, &text[document.span.clone()]) {
+            Ok(Some((fixed, fields))) => {
+                changes += fields;
+                rewritten.push(Some(fixed));
+            }
+            Ok(None) => rewritten.push(None),
+            Err(reason) => {
+                skipped.push(Skipped::of(file, document, reason));
+                rewritten.push(None);
+            }
+        }
+    }
+    let mut current = assemble(text, &documents, &rewritten);
+    if current != text && !reads_back(&current, &documents, &rewritten) {
+        // Each document read back alone as fixed; together they did not (a directive of one
+        // applying to the next, say). Nothing is written.
+        for (document, fixed) in documents.iter().zip(&rewritten) {
+            if fixed.is_some() {
+                skipped.push(Skipped::of(file, document, EditError::Mismatch));
+            }
+        }
+        skipped.sort_by_key(|s| s.line);
+        current = text.to_string();
+        changes = 0;
+    }
+    let remaining = check_text(engine, file, &current)?;
+    Ok(FileFix {
+        text: current,
+        changes,
+        skipped,
+        remaining,
+    })
+}
+
+/// The patch of one object of a document: where the object is (`items/i` for a List member,
+/// the root otherwise) and the fields it converts.
+struct ObjectFix {
+    base: FieldPath,
+    patch: Vec<PatchOp>,
+    fields: usize,
+}
+
+/// The patches the mutating webhook makes to the objects of a document.
+fn object_fixes(engine: &Engine, document: &Document) -> Vec<ObjectFix> {
+    objects_of(&document.value)
+        .iter()
+        .filter_map(|located| {
+            let request = Request {
+                subject: subject(located),
+                requester: Requester::default(),
+                stored: None,
+            };
+            let outcome = engine.review(&request, Webhook::Mutate);
+            (!outcome.patch.is_empty()).then(|| ObjectFix {
+                base: located.base.clone(),
+                patch: outcome.patch,
+                fields: outcome.warnings.len(),
+            })
+        })
+        .collect()
+}
+
+/// The text of one document with the fixes of its objects, and the fields they convert;
+/// `None` when nothing needs fixing. A failure leaves the whole document as it was.
+fn fix_document(
+    engine: &Engine,
+    document: &Document,
+    text: &str,
+) -> Result<Option<(String, usize)>, EditError> {
+    let fixes = object_fixes(engine, document);
+    if fixes.is_empty() {
+        return Ok(None);
+    }
+    if edit::too_expansive(document.copied) {
+        return Err(EditError::Expansive(document.copied));
+    }
+    let fixed = match fix_members(document, text, &fixes) {
+        Some(fixed) => fixed?,
+        None => fix_whole(text, &fixes)?,
+    };
+    Ok(Some((fixed, fixes.iter().map(|f| f.fields).sum())))
+}
+
+/// The document `text` patched as a whole, re-reading all of it after every change.
+fn fix_whole(text: &str, fixes: &[ObjectFix]) -> Result<String, EditError> {
+    let mut staged = text.to_string();
+    for fix in fixes {
+        staged = edit::apply(&staged, 0, &fix.base, &fix.patch)?;
+    }
+    Ok(staged)
+}
+
+/// The List document `text` with each member's patch written on that member's lines alone,
+/// so that a change re-reads one member rather than the List: the same text as
+/// [`fix_whole`], at a cost linear in the List. `None` when the document does not lend itself
+/// (no block sequence of `items`, a member that does not read alone as itself, an anchored
+/// one) or does not read back as patched: then it is patched whole.
+fn fix_members(
+    document: &Document,
+    text: &str,
+    fixes: &[ObjectFix],
+) -> Option<Result<String, EditError>> {
+    let items = list_items(document.root.as_ref()?)?;
+    let mut expected = document.value.clone();
+    let mut fixed = String::with_capacity(text.len());
+    let mut copied = 0;
+    for fix in fixes {
+        let [Segment::Field(field), Segment::Index(index)] = fix.base.segments() else {
+            return None;
+        };
+        let member = items
+            .get(*index)
+            .filter(|m| field == "items" && !m.anchored)?;
+        let lines = member_lines(text, member).filter(|lines| lines.start >= copied)?;
+        let alone = &text[lines.clone()];
+        let original = &document.value["items"][*index];
+        let reads_alone = yaml::parse(alone).ok().is_some_and(|read| {
+            matches!(read.as_slice(), [only] if only.value.as_array().is_some_and(|a| a.len() == 1 && a[0] == *original))
+        });
+        if !reads_alone {
+            return None;
+        }
+        crate::rules::patch::apply(&mut expected["items"][*index], &fix.patch).ok()?;
+        match edit::apply(alone, 0, &FieldPath::root().index(0), &fix.patch) {
+            Ok(member_fixed) => {
+                fixed.push_str(&text[copied..lines.start]);
+                fixed.push_str(&member_fixed);
+                copied = lines.end;
+            }
+            Err(reason) => return Some(Err(in_document(reason, *index))),
+        }
+    }
+    fixed.push_str(&text[copied..]);
+    let reads_back = yaml::parse(&fixed)
+        .ok()
+        .is_some_and(|read| matches!(read.as_slice(), [only] if only.value == expected));
+    reads_back.then_some(Ok(fixed))
+}
+
+/// What a member read alone could not take, named as in the document: its paths start at
+/// `items[i]`, not at `[0]`.
+fn in_document(reason: EditError, index: usize) -> EditError {
+    let path_in_document = |path: String| match path.strip_prefix("[0]") {
+        Some(rest) => format!("items[{index}]{rest}"),
+        None => path,
+    };
+    match reason {
+        EditError::Anchored(path) => EditError::Anchored(path_in_document(path)),
+        EditError::Unsupported(path) => EditError::Unsupported(path_in_document(path)),
+        other => other,
+    }
+}
+
+/// The members of a List document's block sequence `items`.
+fn list_items(root: &Node) -> Option<&[Node]> {
+    let Kind::Map { entries, .. } = &root.kind else {
+        return None;
+    };
+    let items = &entries.iter().find(|e| e.key == "items")?.value;
+    match &items.kind {
+        Kind::Seq {
+            flow: false,
+            items: members,
+        } if !items.anchored => Some(members),
+        _ => None,
+    }
+}
+
+/// The whole lines of a block sequence member, from its `- ` to the end of its last line: read
+/// alone, they are a sequence of that one member. `None` if something else shares its first
+/// line.
+fn member_lines(text: &str, member: &Node) -> Option<Range<usize>> {
+    let start = edit::line_start(text, member.start.byte);
+    if text[start..member.start.byte].trim() != "-" {
+        return None;
+    }
+    let last = member.end.byte.max(member.start.byte + 1) - 1;
+    Some(start..edit::after_line(text, last))
+}
+
+/// The file's text with the rewritten documents in place of their originals.
+fn assemble(text: &str, documents: &[Document], rewritten: &[Option<String>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (document, fixed) in documents.iter().zip(rewritten) {
+        if let Some(fixed) = fixed {
+            out.push_str(&text[copied..document.span.start]);
+            out.push_str(fixed);
+            copied = document.span.end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Whether the assembled text reads as the original documents, the rewritten ones as they
+/// read alone.
+fn reads_back(text: &str, documents: &[Document], rewritten: &[Option<String>]) -> bool {
+    let Ok(after) = yaml::parse(text) else {
+        return false;
+    };
+    after.len() == documents.len()
+        && after
+            .iter()
+            .zip(documents.iter().zip(rewritten))
+            .all(|(read, (original, fixed))| match fixed {
+                None => read.value == original.value,
+                Some(fixed) => yaml::parse(fixed)
+                    .ok()
+                    .and_then(|alone| alone.into_iter().next())
+                    .is_some_and(|alone| alone.value == read.value),
+            })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A VirtualService with a legacy `percent` in its last line, `extra` lines in its spec.
+    fn legacy_route(name: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {name}\n\
+             spec:\n{extra}  hosts: [{name}]\n  http:\n  - route:\n    - destination:\n        \
+             host: {name}\n    fault:\n      abort:\n        httpStatus: 503\n        percent: 10"
+        )
+    }
+
+    #[test]
+    fn fix_rewrites_each_document_alone_and_keeps_what_lies_between() {
+        let text = format!(
+            "# head\n{}\n...\n# between\n---\n{} # last\n# trailing\n",
+            legacy_route("a", ""),
+            legacy_route("b", "")
+        );
+        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
+        assert_eq!((fixed.changes, fixed.skipped.len()), (2, 0));
+        let converted = "        percentage:\n          value: 10.0";
+        let expected = format!(
+            "# head\n{}\n...\n# between\n---\n{}\n# trailing\n",
+            legacy_route("a", "").replace("        percent: 10", converted),
+            legacy_route("b", "").replace("        percent: 10", converted)
+        );
+        assert_eq!(fixed.text, expected);
+    }
+
+    #[test]
+    fn documents_whose_aliases_copy_much_are_checked_but_not_rewritten() {
+        // 2 x 5,001 nodes copied: over what a rewrite may copy, far under what reading may.
+        let anchored = format!(
+            "  x-shared: &shared [{}]\n  x-again: *shared\n",
+            vec!["1"; 5_000].join(",")
+        );
+        let text = format!(
+            "{}\n---\n{}\n",
+            legacy_route("big", &anchored),
+            legacy_route("small", "")
+        );
+        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
+        assert_eq!(fixed.changes, 1, "the other document is still fixed");
+        assert_eq!(fixed.skipped.len(), 1);
+        assert_eq!(
+            (fixed.skipped[0].file.as_str(), fixed.skipped[0].line),
+            ("routes.yaml", 1)
+        );
+        assert_eq!(
+            fixed.skipped[0].reason.to_string(),
+            "its YAML anchors and aliases copy 10002 nodes and 10000 bytes of text, and fix \
+             rewrites documents that copy at most 10000 nodes and 1048576 bytes; fix it by hand"
+        );
+        assert!(fixed.text.starts_with(&legacy_route("big", &anchored)));
+        assert!(
+            fixed
+                .text
+                .ends_with("        percentage:\n          value: 10.0\n")
+        );
+    }
+
+    #[test]
+    fn documents_whose_aliases_copy_much_text_are_not_rewritten_either() {
+        // Three nodes, but 2 x 600,000 bytes copied.
+        let anchored = format!(
+            "  x-shared: &shared \"{}\"\n  x-again: *shared\n",
+            "x".repeat(600_000)
+        );
+        let text = legacy_route("big", &anchored);
+        let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
+        assert_eq!((fixed.changes, fixed.text.as_str()), (0, text.as_str()));
+        assert_eq!(
+            fixed.skipped[0].reason,
+            EditError::Expansive(yaml::Size {
+                nodes: 2,
+                bytes: 1_200_000
+            })
+        );
+    }
+
+    /// The List document of `text` rewritten member by member and as a whole.
+    fn both_ways(text: &str) -> (Option<Result<String, EditError>>, Result<String, EditError>) {
+        let documents = yaml::parse(text).unwrap();
+        let fixes = object_fixes(&Engine::default(), &documents[0]);
+        assert!(fixes.len() >= 2, "{text}");
+        (
+            fix_members(&documents[0], text, &fixes),
+            fix_whole(text, &fixes),
+        )
+    }
+
+    #[test]
+    fn list_members_are_rewritten_alone_into_the_same_text() {
+        let member = |name: &str, extra: &str| {
+            legacy_route(name, extra)
+                .lines()
+                .enumerate()
+                .map(|(i, line)| format!("{}{line}\n", if i == 0 { "- " } else { "  " }))
+                .collect::<String>()
+        };
+        let indented = |text: String| {
+            text.lines()
+                .map(|line| format!("  {line}\n"))
+                .collect::<String>()
+        };
+        let lists = [
+            // As kubectl writes them.
+            format!(
+                "apiVersion: v1\nitems:\n{}{}kind: List\nmetadata:\n  resourceVersion: \"\"\n",
+                member("a", ""),
+                member("b", "")
+            ),
+            // Indented under `items:`, comments between members, the last at the end of the
+            // text without a newline, a member whose new fields need a sequence.
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n{}  # between\n{}{}",
+                indented(member("a", "")),
+                indented(member("b", "  exportTo: [\"*\"]\n")),
+                indented(member("c", "")).trim_end()
+            ),
+        ];
+        for text in &lists {
+            let (by_member, whole) = both_ways(text);
+            let whole = whole.unwrap();
+            assert_ne!(whole, *text);
+            assert_eq!(by_member.unwrap().unwrap(), whole, "{text}");
+        }
+        // The first failure is the document's, as when it is rewritten whole.
+        let anchored = lists[0].replace("    fault:\n", "    fault: &f\n");
+        let (by_member, whole) = both_ways(&anchored);
+        assert_eq!(by_member.unwrap().unwrap_err(), whole.unwrap_err());
+        let b_anchored = member("b", "").replace("    fault:\n", "    fault: &f\n");
+        let anchored = lists[0].replace(&member("b", ""), &b_anchored);
+        let (by_member, whole) = both_ways(&anchored);
+        let reason = by_member.unwrap().unwrap_err();
+        assert_eq!(
+            reason,
+            EditError::Anchored("items[1].spec.http[0].fault.abort.percent".into())
+        );
+        assert_eq!(reason, whole.unwrap_err());
+        // Members in flow style are rewritten with the document.
+        let flow = "apiVersion: v1\nkind: List\nitems: [{apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: a}, spec: {hosts: [a], http: [{websocketUpgrade: true}]}}, {apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: b}, spec: {hosts: [b], http: [{websocketUpgrade: true}]}}]\n";
+        let (by_member, whole) = both_ways(flow);
+        assert!(by_member.is_none());
+        assert!(whole.is_ok());
+    }
+}
