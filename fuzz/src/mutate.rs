@@ -283,12 +283,21 @@ impl LabelKey {
     }
 }
 
+/// The deepest value an edit builds: past serde_json's limit of 128, so that refusals are
+/// exercised, yet shallow enough that building, serializing and dropping it stays on the stack.
+const MAX_DEPTH: usize = 256;
+
 fn number(value: f64) -> Value {
     Number::from_f64(value).map_or(Value::Null, Value::Number)
 }
 
 impl Interesting {
-    fn value(&self) -> Value {
+    /// The value, `depth` levels down; nothing nests past [`MAX_DEPTH`].
+    fn value(&self, depth: usize) -> Value {
+        if depth >= MAX_DEPTH {
+            return Value::Null;
+        }
+        let inner = depth + 1;
         match self {
             Interesting::Null => Value::Null,
             Interesting::Bool(b) => Value::Bool(*b),
@@ -311,57 +320,62 @@ impl Interesting {
                 };
                 json!(unit.repeat(usize::from(*repeat) * 16))
             }
-            Interesting::List(items) => Value::Array(items.iter().map(Self::value).collect()),
+            Interesting::List(items) => {
+                Value::Array(items.iter().map(|item| item.value(inner)).collect())
+            }
             Interesting::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(key, value)| (key.text(), value.value()))
+                    .map(|(key, value)| (key.text(), value.value(inner)))
                     .collect(),
             ),
-            Interesting::Nested(depth, inner) => {
-                let mut value = inner.value();
-                for _ in 0..*depth {
+            Interesting::Labels(labels) => Value::Object(
+                labels
+                    .iter()
+                    .map(|(key, value)| (key.text(), value.value(inner)))
+                    .collect(),
+            ),
+            Interesting::Nested(levels, value) => {
+                let levels = usize::from(*levels).min(MAX_DEPTH - depth);
+                let mut value = value.value(depth + levels);
+                for _ in 0..levels {
                     value = Value::Array(vec![value]);
                 }
                 value
             }
-            Interesting::Legacy(legacy) => legacy.value(),
-            Interesting::Labels(labels) => Value::Object(
-                labels
-                    .iter()
-                    .map(|(key, value)| (key.text(), value.value()))
-                    .collect(),
-            ),
+            Interesting::Legacy(legacy) => legacy.value(inner),
         }
     }
 }
 
 impl Legacy {
-    fn value(&self) -> Value {
+    /// The fields, `depth` levels down (they add up to four more).
+    fn value(&self, depth: usize) -> Value {
+        let depth = depth + 4;
         match self {
-            Legacy::AppendHeaders(v) => json!({"appendHeaders": {"x-legacy": v.value()}}),
-            Legacy::WebsocketUpgrade(v) => json!({"websocketUpgrade": v.value()}),
+            Legacy::AppendHeaders(v) => json!({"appendHeaders": {"x-legacy": v.value(depth)}}),
+            Legacy::WebsocketUpgrade(v) => json!({"websocketUpgrade": v.value(depth)}),
             Legacy::AbortPercent(v) => {
-                json!({"fault": {"abort": {"percent": v.value(), "httpStatus": 503}}})
+                json!({"fault": {"abort": {"percent": v.value(depth), "httpStatus": 503}}})
             }
             Legacy::DelayPercent(v) => {
-                json!({"fault": {"delay": {"percent": v.value(), "fixedDelay": "5s"}}})
+                json!({"fault": {"delay": {"percent": v.value(depth), "fixedDelay": "5s"}}})
             }
             Legacy::MirrorPercent(v) => {
-                json!({"mirror": {"host": "mirror"}, "mirrorPercent": v.value()})
+                json!({"mirror": {"host": "mirror"}, "mirrorPercent": v.value(depth)})
             }
             Legacy::MirrorSnake(v) => {
-                json!({"mirror": {"host": "mirror"}, "mirror_percent": v.value()})
+                json!({"mirror": {"host": "mirror"}, "mirror_percent": v.value(depth)})
             }
-            Legacy::AllowOrigin(v) => json!({"corsPolicy": {"allowOrigin": [v.value()]}}),
-            Legacy::ConsecutiveErrors(v) => {
-                json!({"trafficPolicy": {"outlierDetection": {"consecutiveErrors": v.value()}}})
-            }
+            Legacy::AllowOrigin(v) => json!({"corsPolicy": {"allowOrigin": [v.value(depth)]}}),
+            Legacy::ConsecutiveErrors(v) => json!({"trafficPolicy": {"outlierDetection": {
+                "consecutiveErrors": v.value(depth)
+            }}}),
             Legacy::LeastConn => {
                 json!({"trafficPolicy": {"loadBalancer": {"simple": "LEAST_CONN"}}})
             }
             Legacy::MinimumRingSize(v) => json!({"trafficPolicy": {"loadBalancer": {
-                "consistentHash": {"httpHeaderName": "x-user", "minimumRingSize": v.value()}
+                "consistentHash": {"httpHeaderName": "x-user", "minimumRingSize": v.value(depth)}
             }}}),
         }
     }
@@ -399,7 +413,7 @@ impl Edit {
         match &self.change {
             Change::Replace(value) => {
                 if let Some(node) = node_at(start, &path) {
-                    *node = value.value();
+                    *node = value.value(0);
                 }
             }
             Change::Remove => {
@@ -422,12 +436,12 @@ impl Edit {
                 if let Some(node) = node_at(start, &path) {
                     match node {
                         Value::Object(map) => {
-                            map.insert(key.text(), value.value());
+                            map.insert(key.text(), value.value(0));
                         }
-                        Value::Array(items) => items.push(value.value()),
+                        Value::Array(items) => items.push(value.value(0)),
                         other => {
                             let mut map = Map::new();
-                            map.insert(key.text(), value.value());
+                            map.insert(key.text(), value.value(0));
                             *other = Value::Object(map);
                         }
                     }
