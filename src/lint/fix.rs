@@ -170,7 +170,8 @@ fn fix_members(
         let member = items
             .get(*index)
             .filter(|m| field == "items" && !m.anchored)?;
-        let lines = member_lines(text, member).filter(|lines| lines.start >= copied)?;
+        let lines = member_lines(text, document.span.start, member)
+            .filter(|lines| lines.start >= copied)?;
         let alone = &text[lines.clone()];
         let original = &document.value["items"][*index];
         let reads_alone = yaml::parse(alone).ok().is_some_and(|read| {
@@ -227,13 +228,16 @@ fn list_items(root: &Node) -> Option<&[Node]> {
 
 /// The whole lines of a block sequence member, from its `- ` to the end of its last line: read
 /// alone, they are a sequence of that one member. `None` if something else shares its first
-/// line.
-fn member_lines(text: &str, member: &Node) -> Option<Range<usize>> {
-    let start = edit::line_start(text, member.start.byte);
-    if text[start..member.start.byte].trim() != "-" {
+/// line. `text` is the document's text, which starts at byte `offset` of the file the member's
+/// marks count in.
+fn member_lines(text: &str, offset: usize, member: &Node) -> Option<Range<usize>> {
+    let member_start = member.start.byte.checked_sub(offset)?;
+    let member_end = member.end.byte.checked_sub(offset)?;
+    let start = edit::line_start(text, member_start);
+    if text[start..member_start].trim() != "-" {
         return None;
     }
-    let last = member.end.byte.max(member.start.byte + 1) - 1;
+    let last = member_end.max(member_start + 1) - 1;
     Some(start..edit::after_line(text, last))
 }
 
