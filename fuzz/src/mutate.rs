@@ -239,7 +239,7 @@ enum Interesting {
     Float(f64),
     Text(u8),
     AnyText(String),
-    /// A string of `repeat * 16` copies of one vocabulary string.
+    /// A string of `repeat` copies of one vocabulary string: up to 8 KiB, past every warning limit.
     Long(u8, u8),
     List(Vec<Interesting>),
     Map(Vec<(Key, Interesting)>),
@@ -318,7 +318,7 @@ impl Interesting {
                     "" => "x",
                     unit => unit,
                 };
-                json!(unit.repeat(usize::from(*repeat) * 16))
+                json!(unit.repeat(usize::from(*repeat)))
             }
             Interesting::List(items) => {
                 Value::Array(items.iter().map(|item| item.value(inner)).collect())
