@@ -111,3 +111,43 @@ fn policy_load_inputs_pass() {
     ));
     replay(&inputs, checks::policy_load);
 }
+
+/// Found by `yaml_fix` (tests/fixtures/fuzz/yaml_fix/list-after-longer-document): the members of
+/// a List were looked up at their offsets in the file within the List's own text, so `fix`
+/// panicked on a List after a longer document.
+#[test]
+fn a_list_after_a_longer_document_is_fixed() {
+    let first = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  notes: \"{}\"\n---\n",
+        "x".repeat(400)
+    );
+    let list = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.istio.io/v1alpha3
+  kind: VirtualService
+  metadata:
+    name: ratings
+  spec:
+    hosts: [ratings]
+    http:
+    - route:
+      - destination:
+          host: ratings
+      fault:
+        abort:
+          httpStatus: 503
+          percent: 10
+";
+    let engine = meshgate::engine::Engine::default();
+    let fixed =
+        meshgate::lint::fix_text(&engine, "routes.yaml", &format!("{first}{list}")).unwrap();
+    let expected = list.replace(
+        "          percent: 10\n",
+        "          percentage:\n            value: 10.0\n",
+    );
+    assert_eq!(fixed.text, format!("{first}{expected}"));
+    assert_eq!(fixed.changes, 1);
+    assert!(fixed.skipped.is_empty(), "{:?}", fixed.skipped);
+}
