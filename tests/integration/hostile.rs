@@ -61,6 +61,32 @@ fn large_virtual_service(name: &str, bytes: usize) -> Value {
     review(low)
 }
 
+/// `count` copies of `body` POSTed to `/validate` at once, each on its own connection.
+fn concurrent_reviews(
+    server: &Server,
+    certs: &Certs,
+    count: usize,
+    body: &[u8],
+) -> Vec<tokio::task::JoinHandle<crate::support::Reply>> {
+    (0..count)
+        .map(|_| {
+            let client = ClientOptions::api_server(certs.ca_pem());
+            let (addr, body) = (server.addr, body.to_vec());
+            tokio::spawn(async move {
+                let mut api = ApiServer::connect(addr, &client).await.unwrap();
+                api.send(
+                    "POST",
+                    "/validate?timeout=60s",
+                    Some("application/json"),
+                    body,
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect()
+}
+
 /// GETs `/livez` with a one-second budget; the time it took.
 fn livez_within_a_second(server: &Server) -> Duration {
     let started = Instant::now();
@@ -172,23 +198,7 @@ async fn concurrent_large_reviews_are_answered_within_the_memory_budget() {
     let review = large_virtual_service("big", 1024 * 1024 - 4096);
     let body = serde_json::to_vec(&review).unwrap();
     assert!(body.len() > 1000 * 1024 && body.len() <= 1024 * 1024);
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let client = ClientOptions::api_server(certs.ca_pem());
-        let body = body.clone();
-        let addr = server.addr;
-        tasks.push(tokio::spawn(async move {
-            let mut api = ApiServer::connect(addr, &client).await.unwrap();
-            api.send(
-                "POST",
-                "/validate?timeout=60s",
-                Some("application/json"),
-                body,
-            )
-            .await
-            .unwrap()
-        }));
-    }
+    let tasks = concurrent_reviews(&server, &certs, 20, &body);
     // Small reviews have their own lane and need no budget.
     let mut api = ApiServer::connect(server.addr, &client).await.unwrap();
     let small = captured("namespace-create-both-labels.json");
@@ -289,22 +299,7 @@ async fn many_hosts_are_reviewed_while_probes_are_answered() {
     let review = virtual_service("many-hosts", hosts);
     let body = serde_json::to_vec(&review).unwrap();
     assert!(body.len() > 1_400_000, "{}", body.len());
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        let client = ClientOptions::api_server(certs.ca_pem());
-        let (addr, body) = (server.addr, body.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut api = ApiServer::connect(addr, &client).await.unwrap();
-            api.send(
-                "POST",
-                "/validate?timeout=60s",
-                Some("application/json"),
-                body,
-            )
-            .await
-            .unwrap()
-        }));
-    }
+    let tasks = concurrent_reviews(&server, &certs, 4, &body);
     while !tasks.iter().all(|t| t.is_finished()) {
         livez_within_a_second(&server);
         tokio::time::sleep(Duration::from_millis(100)).await;
