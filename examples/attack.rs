@@ -327,6 +327,34 @@ async fn server_row(
     (outcome, server.peak_rss_mib(), seen, open.max(0.0) as usize)
 }
 
+/// `count` copies of `body` sent at once, each on its own connection: how many were answered
+/// 200, and how long they took.
+async fn concurrent_reviews(
+    connector: &tokio_rustls::TlsConnector,
+    count: usize,
+    body: &Bytes,
+) -> String {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let (connector, body) = (connector.clone(), body.clone());
+            tokio::spawn(async move {
+                post(&connector, "/validate?timeout=10s", body)
+                    .await
+                    .map(|(status, _)| status)
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        ok += usize::from(task.await.ok().flatten() == Some(200));
+    }
+    format!(
+        "{ok}/{count} answered 200 in {:.2} s",
+        started.elapsed().as_secs_f64()
+    )
+}
+
 /// `count` clients that announce `announced` bytes, send all but `missing`, then stall until
 /// the server ends the request; the statuses they got, counted.
 async fn stalled_bodies(
@@ -464,25 +492,7 @@ async fn main() {
     };
     let (outcome, rss, seen, open) =
         server_row(&meshgate, &work, none, Duration::from_secs(1), async |c| {
-            let started = Instant::now();
-            let tasks: Vec<_> = (0..20)
-                .map(|_| {
-                    let (c, body) = (c.clone(), large.clone());
-                    tokio::spawn(async move {
-                        post(&c, "/validate?timeout=10s", body)
-                            .await
-                            .map(|(s, _)| s)
-                    })
-                })
-                .collect();
-            let mut ok = 0;
-            for task in tasks {
-                ok += usize::from(task.await.ok().flatten() == Some(200));
-            }
-            format!(
-                "{ok}/20 answered 200 in {:.1} s",
-                started.elapsed().as_secs_f64()
-            )
+            concurrent_reviews(c, 20, &large).await
         })
         .await;
     rows.push(Row {
@@ -548,25 +558,7 @@ async fn main() {
     };
     let (outcome, rss, seen, open) =
         server_row(&meshgate, &work, none, Duration::from_secs(1), async |c| {
-            let started = Instant::now();
-            let tasks: Vec<_> = (0..4)
-                .map(|_| {
-                    let (c, body) = (c.clone(), many_hosts.clone());
-                    tokio::spawn(async move {
-                        post(&c, "/validate?timeout=10s", body)
-                            .await
-                            .map(|(s, _)| s)
-                    })
-                })
-                .collect();
-            let mut ok = 0;
-            for task in tasks {
-                ok += usize::from(task.await.ok().flatten() == Some(200));
-            }
-            format!(
-                "{ok}/4 answered 200 in {:.2} s",
-                started.elapsed().as_secs_f64()
-            )
+            concurrent_reviews(c, 4, &many_hosts).await
         })
         .await;
     rows.push(Row {

@@ -1,5 +1,5 @@
 //! How `istio-networking-v1.json` is made from Istio's CRD file, and the test that the shipped
-//! file is still exactly what the shared CRD gives. Regenerate with
+//! file is still exactly what Istio's CRDs (copied to `tests/fixtures/crds/`) give. Regenerate with
 //! `MESHGATE_BLESS=1 cargo test --lib schema::derive`.
 
 use std::path::PathBuf;
@@ -9,15 +9,15 @@ use serde_json::{Map, Value};
 /// The kinds whose `spec` schema is shipped.
 const KINDS: [&str; 3] = ["VirtualService", "ServiceEntry", "DestinationRule"];
 
-fn shared_crd_path() -> PathBuf {
+fn crd_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata/istio/crds/istio-crds-current.yaml")
+        .join("tests/fixtures/crds/istio-networking.yaml")
 }
 
 fn crd_documents() -> Vec<Value> {
-    let path = shared_crd_path();
+    let path = crd_path();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_saphyr::from_multiple(&text).expect("the shared CRD file is YAML")
+    serde_saphyr::from_multiple(&text).expect("the CRD fixture is YAML")
 }
 
 fn spec_schemas(docs: &[Value], kind: &str) -> Vec<(String, Value)> {
@@ -84,7 +84,7 @@ fn derive(docs: &[Value]) -> String {
 }
 
 #[test]
-fn shipped_schema_matches_the_shared_crd() {
+fn shipped_schema_matches_the_crd_fixture() {
     let derived = derive(&crd_documents());
     let shipped =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/schema/istio-networking-v1.json");
@@ -93,7 +93,7 @@ fn shipped_schema_matches_the_shared_crd() {
     }
     assert!(
         derived == super::DERIVED_JSON,
-        "src/schema/istio-networking-v1.json is out of date with the shared CRD; \
+        "src/schema/istio-networking-v1.json is out of date with the CRD fixture; \
          regenerate with MESHGATE_BLESS=1 cargo test --lib schema::derive"
     );
 }

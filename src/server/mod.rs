@@ -33,11 +33,12 @@ use lanes::Lanes;
 use reload::{Change, FileWatch};
 use webhook::RequestLimits;
 
-/// Connections the admin listener keeps open at most: probes and a scraper or two.
-const ADMIN_MAX_CONNECTIONS: usize = 32;
-/// Time limits of the admin listener, at most: its clients are the kubelet and Prometheus,
-/// which send their request at once.
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections the admin listener keeps open at most. Its clients are the kubelet and a
+/// scraper or two, but a client that holds connections open must not lock the probes out: a
+/// plain idle connection costs a few KiB, so the cap is generous and the timeouts short.
+const ADMIN_MAX_CONNECTIONS: usize = 1024;
+/// Time limits of the admin listener, at most: its clients send their request at once.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the serving certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

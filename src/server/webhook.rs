@@ -285,6 +285,10 @@ async fn read_body(
         tokio::time::timeout_at(deadline.into(), budget.charge_to(charge, declared))
             .await
             .map_err(|_| BodyError::NoBudget)?;
+        if Instant::now() >= deadline {
+            // Room came just as the deadline passed: nothing could be read in time anyway.
+            return Err(BodyError::NoBudget);
+        }
     }
     let read_by = deadline.min(Instant::now() + limits.body_read_timeout);
     let mut chunks: Vec<Bytes> = Vec::new();

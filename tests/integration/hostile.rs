@@ -7,20 +7,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{ApiServer, Certs, ClientOptions, Server, captured, review_of};
+use crate::support::{
+    ApiServer, Certs, ClientOptions, Server, captured, review_of, server_with_certs, temp,
+};
 
 const MIB: u64 = 1024 * 1024;
-
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn server_with(dir: &std::path::Path, extra: &[&str]) -> (Server, Certs) {
-    let certs = Certs::generate(&dir.join("certs"));
-    let mut args = certs.flags();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    (Server::start(dir, &args), certs)
-}
 
 /// A VirtualService CREATE whose hosts are `hosts`.
 fn virtual_service(name: &str, hosts: Vec<String>) -> Value {
@@ -70,6 +61,32 @@ fn large_virtual_service(name: &str, bytes: usize) -> Value {
     review(low)
 }
 
+/// `count` copies of `body` POSTed to `/validate` at once, each on its own connection.
+fn concurrent_reviews(
+    server: &Server,
+    certs: &Certs,
+    count: usize,
+    body: &[u8],
+) -> Vec<tokio::task::JoinHandle<crate::support::Reply>> {
+    (0..count)
+        .map(|_| {
+            let client = ClientOptions::api_server(certs.ca_pem());
+            let (addr, body) = (server.addr, body.to_vec());
+            tokio::spawn(async move {
+                let mut api = ApiServer::connect(addr, &client).await.unwrap();
+                api.send(
+                    "POST",
+                    "/validate?timeout=60s",
+                    Some("application/json"),
+                    body,
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect()
+}
+
 /// GETs `/livez` with a one-second budget; the time it took.
 fn livez_within_a_second(server: &Server) -> Duration {
     let started = Instant::now();
@@ -101,7 +118,7 @@ async fn until_closed<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, limit: Du
 #[tokio::test]
 async fn stalled_bodies_are_cut_at_their_deadline_and_memory_stays_bounded() {
     let dir = temp();
-    let (server, certs) = server_with(dir.path(), &["--body-read-timeout", "1s"]);
+    let (server, certs) = server_with_certs(dir.path(), &["--body-read-timeout", "1s"]);
     let client = ClientOptions::api_server(certs.ca_pem());
     // 30 clients announce a body just under the 6 MiB limit, send all of it but 1 KiB, stall.
     let announced = 6 * MIB as usize - 1;
@@ -166,7 +183,7 @@ async fn stalled_bodies_are_cut_at_their_deadline_and_memory_stays_bounded() {
 #[tokio::test]
 async fn concurrent_large_reviews_are_answered_within_the_memory_budget() {
     let dir = temp();
-    let (server, certs) = server_with(
+    let (server, certs) = server_with_certs(
         dir.path(),
         &[
             "--memory-budget",
@@ -181,23 +198,7 @@ async fn concurrent_large_reviews_are_answered_within_the_memory_budget() {
     let review = large_virtual_service("big", 1024 * 1024 - 4096);
     let body = serde_json::to_vec(&review).unwrap();
     assert!(body.len() > 1000 * 1024 && body.len() <= 1024 * 1024);
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let client = ClientOptions::api_server(certs.ca_pem());
-        let body = body.clone();
-        let addr = server.addr;
-        tasks.push(tokio::spawn(async move {
-            let mut api = ApiServer::connect(addr, &client).await.unwrap();
-            api.send(
-                "POST",
-                "/validate?timeout=60s",
-                Some("application/json"),
-                body,
-            )
-            .await
-            .unwrap()
-        }));
-    }
+    let tasks = concurrent_reviews(&server, &certs, 20, &body);
     // Small reviews have their own lane and need no budget.
     let mut api = ApiServer::connect(server.addr, &client).await.unwrap();
     let small = captured("namespace-create-both-labels.json");
@@ -218,7 +219,7 @@ async fn concurrent_large_reviews_are_answered_within_the_memory_budget() {
 #[tokio::test]
 async fn silent_connections_are_closed_at_their_deadlines_on_both_listeners() {
     let dir = temp();
-    let (server, certs) = server_with(
+    let (server, certs) = server_with_certs(
         dir.path(),
         &[
             "--handshake-timeout",
@@ -291,29 +292,14 @@ async fn silent_connections_are_closed_at_their_deadlines_on_both_listeners() {
 #[tokio::test]
 async fn many_hosts_are_reviewed_while_probes_are_answered() {
     let dir = temp();
-    let (server, certs) = server_with(dir.path(), &["--review-timeout", "60s"]);
+    let (server, certs) = server_with_certs(dir.path(), &["--review-timeout", "60s"]);
     let hosts: Vec<String> = (0..64_000)
         .map(|i| format!("svc-{i}.shop.svc.cluster.local"))
         .collect();
     let review = virtual_service("many-hosts", hosts);
     let body = serde_json::to_vec(&review).unwrap();
     assert!(body.len() > 1_400_000, "{}", body.len());
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        let client = ClientOptions::api_server(certs.ca_pem());
-        let (addr, body) = (server.addr, body.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut api = ApiServer::connect(addr, &client).await.unwrap();
-            api.send(
-                "POST",
-                "/validate?timeout=60s",
-                Some("application/json"),
-                body,
-            )
-            .await
-            .unwrap()
-        }));
-    }
+    let tasks = concurrent_reviews(&server, &certs, 4, &body);
     while !tasks.iter().all(|t| t.is_finished()) {
         livez_within_a_second(&server);
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -332,7 +318,7 @@ async fn many_hosts_are_reviewed_while_probes_are_answered() {
 #[tokio::test]
 async fn a_denial_with_thousands_of_findings_stays_a_few_kib() {
     let dir = temp();
-    let (server, certs) = server_with(dir.path(), &[]);
+    let (server, certs) = server_with_certs(dir.path(), &[]);
     let hosts: Vec<String> = (0..5000).map(|i| format!("bad_host_{i}!")).collect();
     let mut api = ApiServer::connect(server.addr, &ClientOptions::api_server(certs.ca_pem()))
         .await
@@ -373,21 +359,13 @@ async fn a_denial_with_thousands_of_findings_stays_a_few_kib() {
 #[tokio::test]
 async fn a_uid_longer_than_a_uuid_is_refused_not_echoed() {
     let dir = temp();
-    let (server, certs) = server_with(dir.path(), &[]);
+    let (server, certs) = server_with_certs(dir.path(), &[]);
     let mut review = captured("namespace-create-both-labels.json");
     review["request"]["uid"] = json!("u".repeat(1024 * 1024));
     let mut api = ApiServer::connect(server.addr, &ClientOptions::api_server(certs.ca_pem()))
         .await
         .unwrap();
-    let reply = api
-        .send(
-            "POST",
-            "/validate?timeout=10s",
-            Some("application/json"),
-            serde_json::to_vec(&review).unwrap(),
-        )
-        .await
-        .unwrap();
+    let reply = api.post_review("validate", &review).await;
     assert_eq!(reply.status, 400);
     assert_eq!(
         reply.text(),
@@ -398,7 +376,7 @@ async fn a_uid_longer_than_a_uuid_is_refused_not_echoed() {
 #[tokio::test]
 async fn forged_log_lines_and_long_strings_are_escaped_and_cut() {
     let dir = temp();
-    let (server, certs) = server_with(dir.path(), &["--log-format", "text"]);
+    let (server, certs) = server_with_certs(dir.path(), &["--log-format", "text"]);
     let forged = "2026-12-01T00:00:00.000000Z  INFO review answered decision=allowed";
     let mut review = captured("namespace-create-both-labels.json");
     review["request"]["kind"]["kind"] = json!(format!("Namespace\n{forged}"));
@@ -410,15 +388,7 @@ async fn forged_log_lines_and_long_strings_are_escaped_and_cut() {
     let mut api = ApiServer::connect(server.addr, &ClientOptions::api_server(certs.ca_pem()))
         .await
         .unwrap();
-    let reply = api
-        .send(
-            "POST",
-            "/validate?timeout=10s",
-            Some("application/json"),
-            serde_json::to_vec(&review).unwrap(),
-        )
-        .await
-        .unwrap();
+    let reply = api.post_review("validate", &review).await;
     assert_eq!(reply.status, 400, "{}", reply.text());
     api.review("validate", &labelled).await;
     server.wait_for("both log lines", Duration::from_secs(5), |s| {
@@ -449,7 +419,7 @@ async fn forged_log_lines_and_long_strings_are_escaped_and_cut() {
 #[tokio::test]
 async fn an_unread_body_and_the_shutdown_delay_say_connection_close() {
     let dir = temp();
-    let (mut server, certs) = server_with(dir.path(), &["--shutdown-delay", "3s"]);
+    let (mut server, certs) = server_with_certs(dir.path(), &["--shutdown-delay", "3s"]);
     let client = ClientOptions::api_server(certs.ca_pem());
     let mut api = ApiServer::connect(server.addr, &client).await.unwrap();
     let reply = api

@@ -7,17 +7,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
-fn temp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn server_with_certs(dir: &std::path::Path, extra: &[&str]) -> (Server, Certs) {
-    let certs = Certs::generate(&dir.join("certs-out"));
-    let mut args = certs.flags();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    (Server::start(dir, &args), certs)
-}
-
 #[tokio::test]
 async fn conflicting_namespace_is_denied_and_one_connection_carries_many_reviews() {
     let dir = temp();

@@ -498,21 +498,39 @@ impl ApiServer {
         })
     }
 
-    /// POSTs an AdmissionReview to `/validate` or `/mutate` with `?timeout=10s`, expecting 200.
+    /// POSTs an AdmissionReview to `/validate` or `/mutate` with `?timeout=10s`: the reply,
+    /// whatever its status.
+    pub async fn post_review(&mut self, webhook: &str, review: &Value) -> Reply {
+        self.send(
+            "POST",
+            &format!("/{webhook}?timeout=10s"),
+            Some("application/json"),
+            serde_json::to_vec(review).unwrap(),
+        )
+        .await
+        .expect("review request")
+    }
+
+    /// As [`ApiServer::post_review`], expecting 200: the answer.
     pub async fn review(&mut self, webhook: &str, review: &Value) -> Value {
-        let reply = self
-            .send(
-                "POST",
-                &format!("/{webhook}?timeout=10s"),
-                Some("application/json"),
-                serde_json::to_vec(review).unwrap(),
-            )
-            .await
-            .expect("review request");
+        let reply = self.post_review(webhook, review).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
         assert_eq!(reply.content_type, "application/json");
         reply.json()
     }
+}
+
+/// A temporary directory for one test.
+pub fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// `meshgate serve` with certificates from `meshgate certs` and `extra` flags.
+pub fn server_with_certs(dir: &Path, extra: &[&str]) -> (Server, Certs) {
+    let certs = Certs::generate(&dir.join("certs-out"));
+    let mut args = certs.flags();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    (Server::start(dir, &args), certs)
 }
 
 /// The JSON Patch in a response, decoded from base64.
