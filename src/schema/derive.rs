@@ -10,8 +10,7 @@ use serde_json::{Map, Value};
 const KINDS: [&str; 3] = ["VirtualService", "ServiceEntry", "DestinationRule"];
 
 fn crd_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/crds/istio-networking.yaml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crds/istio-networking.yaml")
 }
 
 fn crd_documents() -> Vec<Value> {
