@@ -262,7 +262,7 @@ fn deadline_of(started: Instant, uri: &Uri, limits: &RequestLimits) -> Instant {
 
 /// Why a body was not read.
 enum BodyError {
-    TooLarge { drained: bool },
+    TooLarge,
     TimedOut,
     NoBudget,
     Broken(String),
@@ -296,7 +296,7 @@ async fn read_body(
     let mut over = declared.is_some_and(|d| d > limit);
     loop {
         let frame = match tokio::time::timeout_at(read_by.into(), body.frame()).await {
-            Err(_) if over => return Err(BodyError::TooLarge { drained: false }),
+            Err(_) if over => return Err(BodyError::TooLarge),
             Err(_) => return Err(BodyError::TimedOut),
             Ok(None) => break,
             Ok(Some(frame)) => frame.map_err(|e| BodyError::Broken(e.to_string()))?,
@@ -311,7 +311,7 @@ async fn read_body(
         }
         if over {
             if seen > OVERSIZED_DRAIN_LIMIT {
-                return Err(BodyError::TooLarge { drained: false });
+                return Err(BodyError::TooLarge);
             }
             continue;
         }
@@ -324,7 +324,7 @@ async fn read_body(
         chunks.push(data);
     }
     if over {
-        return Err(BodyError::TooLarge { drained: true });
+        return Err(BodyError::TooLarge);
     }
     Ok(match chunks.len() {
         0 => Bytes::new(),
@@ -399,20 +399,15 @@ async fn handle(state: &WebhookState, webhook: Webhook, request: Request) -> Res
     .await
     {
         Ok(body) => body,
-        Err(BodyError::TooLarge { drained }) => {
-            let mut response = refuse(
+        // A body left unread is answered with `Connection: close` by `close_if_body_unread`.
+        Err(BodyError::TooLarge) => {
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "request body exceeds the {} byte limit (--max-body-bytes)",
                     state.limits.max_body_bytes
                 ),
             );
-            if !drained {
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            return response;
         }
         Err(BodyError::TimedOut) => {
             return shed(
