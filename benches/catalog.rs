@@ -50,6 +50,8 @@ fn catalog(c: &mut Criterion) {
                     old_object: None,
                     requested_version: Some("v1"),
                     namespace: Some("shop"),
+                    origin: meshgate::rules::Origin::Request,
+                    min_istio_version: meshgate::rules::DEFAULT_MIN_ISTIO_VERSION,
                 })
             })
         });

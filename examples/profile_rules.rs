@@ -25,6 +25,8 @@ fn main() {
         old_object: None,
         requested_version: Some("v1"),
         namespace: Some("shop"),
+        origin: meshgate::rules::Origin::Request,
+        min_istio_version: meshgate::rules::DEFAULT_MIN_ISTIO_VERSION,
     };
     let parts: [(&str, RuleSet); 4] = [
         ("all rules", evaluate),

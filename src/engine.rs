@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::policy::{Mode, Policy};
+use crate::policy::{IgnoreAnnotations, Mode, Policy};
 use crate::rules::{
     self, Action, FieldPath, Finding, ObjectKind, Operation, PatchOp, Rule, Severity, Subject,
 };
@@ -77,6 +77,18 @@ pub struct Assessed {
     pub note: Option<String>,
 }
 
+/// A finding the object's `ignore.meshgate.io/<rule-id>` annotation silenced, as the policy
+/// allowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppressed {
+    /// What the rule found.
+    pub finding: Finding,
+    /// The policy's action for the rule.
+    pub action: Action,
+    /// The annotation's reason.
+    pub reason: String,
+}
+
 /// Everything the engine concluded about one object.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assessment {
@@ -84,8 +96,10 @@ pub struct Assessment {
     pub exempt: bool,
     /// The mode the policy ran in.
     pub audit: bool,
-    /// Every finding of a rule that is not `off`, in rule order.
+    /// Every finding of a rule that is not `off` and not silenced, in rule order.
     pub items: Vec<Assessed>,
+    /// Findings silenced by the object's ignore annotations.
+    pub suppressed: Vec<Suppressed>,
 }
 
 /// A message for the user: a finding, or a change a fix made.
@@ -117,6 +131,8 @@ pub struct Outcome {
     pub patch: Vec<PatchOp>,
     /// The rules this answer reports, with the action taken, for audit annotations and metrics.
     pub reported: Vec<(Rule, Action)>,
+    /// The rules the object's ignore annotations silenced (`/validate` only).
+    pub suppressed: Vec<Rule>,
 }
 
 impl Outcome {
@@ -169,7 +185,10 @@ impl Engine {
 
     /// As [`Engine::assess`], running only the rules of `scope`.
     fn assess_scoped(&self, request: &Request<'_>, scope: rules::Scope) -> Assessment {
-        let subject = &request.subject;
+        let subject = &Subject {
+            min_istio_version: self.policy.min_istio_version,
+            ..request.subject
+        };
         let audit = self.policy.mode == Mode::Audit;
         if matches!(subject.operation, Operation::Delete | Operation::Connect) {
             return Assessment {
@@ -181,25 +200,54 @@ impl Engine {
             return Assessment {
                 exempt: true,
                 audit,
-                items: Vec::new(),
+                ..Assessment::default()
             };
         }
         let mut old_findings: Option<HashSet<(Rule, FieldPath)>> = None;
         let mut items = Vec::new();
+        let mut suppressed = Vec::new();
         for finding in rules::evaluate_scoped(subject, scope) {
             let action = self.policy.action(finding.rule);
             if action == Action::Off {
                 continue;
             }
-            let (mut disposition, mut note) = self.intended(&finding, action);
-            if audit {
-                disposition = Disposition::Warn;
-            } else if disposition == Disposition::Deny
-                && self.already_there(request, &finding, &mut old_findings)
-            {
-                disposition = Disposition::Warn;
-                note = Some("allowed: the stored object already had it".into());
+            let (intended, mut note) = self.intended(&finding, action);
+            // Judged on what enforcement would do, so audit mode previews it faithfully.
+            match self.ignored(subject.object, &finding, intended) {
+                Ignore::Honoured(reason) => {
+                    suppressed.push(Suppressed {
+                        finding,
+                        action,
+                        reason,
+                    });
+                    continue;
+                }
+                Ignore::Refused(why) => note = Some(join_notes(note, why)),
+                Ignore::Absent => {}
             }
+            let ratcheted = intended == Disposition::Deny
+                && self.already_there(request, &finding, &mut old_findings);
+            let disposition = match (intended, ratcheted) {
+                (Disposition::Deny, true) => {
+                    note = Some(join_notes(
+                        note,
+                        "allowed: the stored object already had it".into(),
+                    ));
+                    Disposition::Warn
+                }
+                (Disposition::Deny, false) if audit => {
+                    note = Some(join_notes(note, "would deny in enforce mode".into()));
+                    Disposition::Warn
+                }
+                (Disposition::Fix, _) if audit => {
+                    note = Some(join_notes(
+                        note,
+                        "would be fixed by the mutating webhook in enforce mode".into(),
+                    ));
+                    Disposition::Warn
+                }
+                (other, _) => other,
+            };
             items.push(Assessed {
                 finding,
                 action,
@@ -211,6 +259,31 @@ impl Engine {
             exempt: false,
             audit,
             items,
+            suppressed,
+        }
+    }
+
+    /// What the object's `ignore.meshgate.io/<rule-id>` annotation does for a finding whose
+    /// disposition under enforcement is `intended`.
+    fn ignored(&self, object: &Value, finding: &Finding, intended: Disposition) -> Ignore {
+        let allowed = self.policy.allow_ignore_annotations;
+        // The rule about annotations is not silenced by one: it is what explains them.
+        if allowed == IgnoreAnnotations::None || finding.rule == Rule::IgnoreAnnotation {
+            return Ignore::Absent;
+        }
+        match rules::ignore::reason(object, finding.rule) {
+            // No reason, no silence; `ignore-annotation` says so.
+            None | Some("") => Ignore::Absent,
+            Some(_) if intended == Disposition::Deny && allowed != IgnoreAnnotations::All => {
+                Ignore::Refused(format!(
+                    "{}{} not honoured: it would lift a denial, and the policy's \
+                     allowIgnoreAnnotations is {}",
+                    rules::ignore::PREFIX,
+                    finding.rule,
+                    allowed.as_str()
+                ))
+            }
+            Some(reason) => Ignore::Honoured(reason.to_string()),
         }
     }
 
@@ -288,9 +361,33 @@ impl Engine {
     }
 }
 
-/// What `webhook` answers for an assessment (the decision table of RULES.md).
+/// What an ignore annotation does for one finding.
+enum Ignore {
+    /// None, or one without a reason.
+    Absent,
+    /// The finding is silenced, for this reason.
+    Honoured(String),
+    /// The policy does not let it silence this finding; the note says why.
+    Refused(String),
+}
+
+fn join_notes(first: Option<String>, second: String) -> String {
+    match first {
+        Some(first) => format!("{first}; {second}"),
+        None => second,
+    }
+}
+
+/// What `webhook` answers for an assessment (the decision table of the README).
 pub fn outcome(assessment: &Assessment, webhook: Webhook) -> Outcome {
     let mut out = Outcome::default();
+    if webhook == Webhook::Validate {
+        out.suppressed = assessment
+            .suppressed
+            .iter()
+            .map(|s| s.finding.rule)
+            .collect();
+    }
     for item in &assessment.items {
         let finding = &item.finding;
         let reported = |message: String| Reported {
@@ -363,6 +460,8 @@ mod tests {
                 old_object: old,
                 requested_version: Some("v1"),
                 namespace: None,
+                origin: crate::rules::Origin::Request,
+                min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
             },
             requester: Requester {
                 username: user,
@@ -525,5 +624,138 @@ mod tests {
             assert_eq!(engine.review(&req, Webhook::Validate), Outcome::default());
             assert_eq!(engine.review(&req, Webhook::Mutate), Outcome::default());
         }
+    }
+
+    fn annotated(labels: Value, annotations: Value) -> Value {
+        let mut object = ns(labels);
+        object["metadata"]["annotations"] = annotations;
+        object
+    }
+
+    #[test]
+    fn an_ignore_annotation_silences_a_warning_and_is_counted() {
+        let object = annotated(
+            json!({INJECTION: "yes"}),
+            json!({"ignore.meshgate.io/namespace-injection-label-value": "legacy tooling reads it"}),
+        );
+        let req = request(Operation::Create, &object, None, "alice");
+        let assessment = Engine::default().assess(&req);
+        assert!(assessment.items.is_empty(), "{:?}", assessment.items);
+        assert_eq!(assessment.suppressed.len(), 1);
+        assert_eq!(assessment.suppressed[0].reason, "legacy tooling reads it");
+        assert_eq!(
+            assessment.suppressed[0].finding.rule,
+            Rule::NamespaceInjectionLabelValue
+        );
+        let validate = Engine::default().review(&req, Webhook::Validate);
+        assert_eq!(validate.warnings, vec![]);
+        assert_eq!(
+            validate.suppressed,
+            vec![Rule::NamespaceInjectionLabelValue]
+        );
+    }
+
+    #[test]
+    fn a_denial_is_lifted_only_where_the_policy_allows_it() {
+        let object = annotated(
+            json!({INJECTION: "enabled", REVISION: "asm-managed"}),
+            json!({"ignore.meshgate.io/namespace-injection-conflict": "migrating, see OPS-7"}),
+        );
+        let req = request(Operation::Create, &object, None, "alice");
+        // Default `warnings`: the denial stands and says why the annotation did nothing.
+        let validate = Engine::default().review(&req, Webhook::Validate);
+        assert_eq!(
+            rules_of(&validate.denials),
+            ["namespace-injection-conflict metadata.labels[istio-injection]"]
+        );
+        assert!(
+            validate.denials[0].message.ends_with(
+                "(ignore.meshgate.io/namespace-injection-conflict not honoured: it would lift a \
+                 denial, and the policy's allowIgnoreAnnotations is warnings)"
+            ),
+            "{}",
+            validate.denials[0].message
+        );
+        assert_eq!(validate.suppressed, vec![]);
+        // `all`: lifted.
+        let all = engine("allowIgnoreAnnotations: all\n").review(&req, Webhook::Validate);
+        assert!(all.allowed());
+        assert_eq!(all.warnings, vec![]);
+        assert_eq!(all.suppressed, vec![Rule::NamespaceInjectionConflict]);
+        // `none`: annotations are not read at all.
+        let none = engine("allowIgnoreAnnotations: none\n").review(&req, Webhook::Validate);
+        assert!(!none.allowed());
+        assert!(!none.denials[0].message.contains("ignore.meshgate.io"));
+        // Audit mode previews enforcement: the denial would stand, so it is not silenced.
+        let audit = engine("mode: audit\n").review(&req, Webhook::Validate);
+        assert!(audit.allowed());
+        assert_eq!(audit.suppressed, vec![]);
+        assert!(audit.warnings[0].message.contains("not honoured"));
+    }
+
+    #[test]
+    fn an_annotation_without_a_reason_silences_nothing_and_is_a_finding() {
+        let object = annotated(
+            json!({INJECTION: "yes"}),
+            json!({"ignore.meshgate.io/namespace-injection-label-value": "  "}),
+        );
+        let req = request(Operation::Create, &object, None, "alice");
+        let validate = Engine::default().review(&req, Webhook::Validate);
+        assert_eq!(
+            rules_of(&validate.warnings),
+            [
+                "namespace-injection-label-value metadata.labels[istio-injection]",
+                "ignore-annotation metadata.annotations[ignore.meshgate.io/namespace-injection-label-value]"
+            ]
+        );
+        assert_eq!(validate.suppressed, vec![]);
+    }
+
+    #[test]
+    fn a_silenced_fix_is_not_applied() {
+        let engine =
+            engine("rules:\n  namespace-injection-conflict: fix\nallowIgnoreAnnotations: all\n");
+        let old = ns(json!({INJECTION: "enabled"}));
+        let new = annotated(
+            json!({INJECTION: "enabled", REVISION: "asm-managed"}),
+            json!({"ignore.meshgate.io/namespace-injection-conflict": "both on purpose for a test"}),
+        );
+        let req = request(Operation::Update, &new, Some(&old), "alice");
+        assert_eq!(engine.review(&req, Webhook::Mutate), Outcome::default());
+    }
+
+    #[test]
+    fn audit_warnings_say_what_enforcement_would_do() {
+        let engine = engine("mode: audit\nrules:\n  namespace-injection-conflict: fix\n");
+        let old = ns(json!({INJECTION: "enabled"}));
+        let new = both();
+        let create = request(Operation::Create, &new, None, "admin");
+        let validate = engine.review(&create, Webhook::Validate);
+        assert!(
+            validate.warnings[0]
+                .message
+                .ends_with("(would deny in enforce mode)"),
+            "{}",
+            validate.warnings[0].message
+        );
+        let update = request(Operation::Update, &new, Some(&old), "admin");
+        let validate = engine.review(&update, Webhook::Validate);
+        assert!(
+            validate.warnings[0]
+                .message
+                .ends_with("(would be fixed by the mutating webhook in enforce mode)"),
+            "{}",
+            validate.warnings[0].message
+        );
+        // What already was there would be let through in enforce mode too.
+        let kept = request(Operation::Update, &new, Some(&new), "admin");
+        let validate = engine.review(&kept, Webhook::Validate);
+        assert!(
+            validate.warnings[0]
+                .message
+                .ends_with("(allowed: the stored object already had it)"),
+            "{}",
+            validate.warnings[0].message
+        );
     }
 }

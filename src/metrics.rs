@@ -93,6 +93,7 @@ pub struct Metrics {
     requests: Vec<AtomicU64>,
     durations: [Histogram; WEBHOOKS.len()],
     findings: Vec<AtomicU64>,
+    suppressed: Vec<AtomicU64>,
     tls_expiry: AtomicI64,
     tls_reloads: Reloads,
     client_ca_reloads: Reloads,
@@ -108,6 +109,7 @@ impl Default for Metrics {
             requests: zeros(WEBHOOKS.len() * KINDS.len() * OPERATIONS.len() * DECISIONS.len()),
             durations: Default::default(),
             findings: zeros(Rule::ALL.len() * ACTIONS.len()),
+            suppressed: zeros(Rule::ALL.len()),
             tls_expiry: AtomicI64::new(0),
             tls_reloads: Reloads::default(),
             client_ca_reloads: Reloads::default(),
@@ -199,6 +201,13 @@ impl Metrics {
                 self.findings[rule_index(*rule) * ACTIONS.len() + a]
                     .fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Counts the findings objects' ignore annotations silenced, by rule.
+    pub fn record_suppressed(&self, rules: &[Rule]) {
+        for rule in rules {
+            self.suppressed[rule_index(*rule)].fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -311,6 +320,22 @@ impl Metrics {
                         action.as_str()
                     );
                 }
+            }
+        }
+
+        header(
+            &mut out,
+            "meshgate_rule_findings_suppressed_total",
+            "counter",
+            "Findings silenced by an ignore.meshgate.io annotation the policy honours, by rule.",
+        );
+        for (r, rule) in Rule::ALL.iter().enumerate() {
+            let value = load(&self.suppressed[r]);
+            if value > 0 {
+                let _ = writeln!(
+                    out,
+                    "meshgate_rule_findings_suppressed_total{{rule=\"{rule}\"}} {value}"
+                );
             }
         }
 

@@ -1,5 +1,6 @@
-//! The policy file (INTERFACE.md "Policy file"): mode, per-rule actions, `minIstioVersion` and
-//! exemptions, parsed strictly so that a typo refuses to start instead of silently doing nothing.
+//! The policy file (README "Policy file"): mode, per-rule actions, `minIstioVersion`,
+//! exemptions and what ignore annotations may silence, parsed strictly so that a typo refuses
+//! to start instead of silently doing nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -40,21 +41,56 @@ impl fmt::Display for Mode {
     }
 }
 
+/// Which findings an `ignore.meshgate.io/<rule-id>` annotation on an object may silence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IgnoreAnnotations {
+    /// Only findings that would not deny: an application team can quiet a warning, not lift
+    /// the platform team's denial.
+    #[default]
+    Warnings,
+    /// Every finding, denials included.
+    All,
+    /// None: annotations are not read.
+    None,
+}
+
+impl IgnoreAnnotations {
+    /// The policy file's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreAnnotations::Warnings => "warnings",
+            IgnoreAnnotations::All => "all",
+            IgnoreAnnotations::None => "none",
+        }
+    }
+}
+
 /// Why a policy was refused. Each names the key or value at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    /// Not YAML, or a key or value of the wrong shape (the message names it and its line).
-    #[error("{0}")]
-    Syntax(String),
+    /// Not YAML, or a key or value of the wrong shape, at a line and column when known.
+    #[error("{message}")]
+    Syntax {
+        /// Where, 1-based, when the parser knows.
+        location: Option<(u64, u64)>,
+        /// What is wrong.
+        message: String,
+    },
     /// `apiVersion` is not `meshgate.io/v1alpha1`.
     #[error("apiVersion: expected `{API_VERSION}`, found `{0}`")]
     ApiVersion(String),
     /// `kind` is not `Policy`.
     #[error("kind: expected `{KIND}`, found `{0}`")]
     Kind(String),
-    /// A key under `rules` that is no rule id of the catalog.
-    #[error("rules.{0}: unknown rule id")]
-    UnknownRule(String),
+    /// A key under `rules` that is no rule id of the catalog, with the closest one when any.
+    #[error("rules.{id}: unknown rule id{}", suggestion.map(|r| format!("; did you mean `{r}`?")).unwrap_or_default())]
+    UnknownRule {
+        /// The key as written.
+        id: String,
+        /// The catalog's id closest to it.
+        suggestion: Option<Rule>,
+    },
     /// `fix` on a rule that cannot fix.
     #[error(
         "rules.{0}: `fix` is not available for this rule (it has no fix); use deny, warn or off"
@@ -62,7 +98,30 @@ pub enum PolicyError {
     NotFixable(String),
     /// `minIstioVersion` is not `MAJOR.MINOR`.
     #[error("minIstioVersion: {0}")]
-    MinIstioVersion(#[from] BadIstioVersion),
+    MinIstioVersion(BadIstioVersion),
+}
+
+impl PolicyError {
+    /// Line and column of the fault, when known.
+    pub fn location(&self) -> Option<(u64, u64)> {
+        match self {
+            PolicyError::Syntax { location, .. } => *location,
+            _ => None,
+        }
+    }
+
+    fn syntax(error: &serde_saphyr::Error) -> Self {
+        let location = error.location().map(|l| (l.line(), l.column()));
+        let mut message = error.without_snippet().to_string();
+        // The location is reported as `file:line:column`, so it is not repeated in words.
+        if let Some((line, column)) = location {
+            let suffix = format!(" at line {line}, column {column}");
+            if let Some(stripped) = message.strip_suffix(&suffix) {
+                message = stripped.to_string();
+            }
+        }
+        PolicyError::Syntax { location, message }
+    }
 }
 
 /// The file as written; every key optional but `apiVersion` and `kind`.
@@ -77,6 +136,7 @@ struct PolicyFile {
     exempt_users: Option<Vec<String>>,
     exempt_groups: Option<Vec<String>>,
     rules: Option<BTreeMap<String, Action>>,
+    allow_ignore_annotations: Option<IgnoreAnnotations>,
 }
 
 /// A validated policy, ready for the engine.
@@ -94,13 +154,14 @@ pub struct Policy {
     pub exempt_groups: HashSet<String>,
     /// Actions the file sets; other rules keep their default.
     pub actions: HashMap<Rule, Action>,
+    /// Which findings `ignore.meshgate.io/<rule-id>` annotations may silence.
+    pub allow_ignore_annotations: IgnoreAnnotations,
 }
 
 /// The namespaces exempt when the policy does not say otherwise.
 pub const DEFAULT_EXEMPT_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
-/// The `minIstioVersion` when the policy does not say otherwise: safe for Istio 1.4 control planes.
-pub const DEFAULT_MIN_ISTIO_VERSION: IstioVersion = IstioVersion::new(1, 4);
+pub use crate::rules::DEFAULT_MIN_ISTIO_VERSION;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -114,6 +175,7 @@ impl Default for Policy {
             exempt_users: HashSet::new(),
             exempt_groups: HashSet::new(),
             actions: HashMap::new(),
+            allow_ignore_annotations: IgnoreAnnotations::default(),
         }
     }
 }
@@ -141,8 +203,7 @@ impl FromStr for Policy {
 
     /// Parses and validates a policy file. Keys the file omits keep the built-in defaults.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let file: PolicyFile =
-            serde_saphyr::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        let file: PolicyFile = serde_saphyr::from_str(text).map_err(|e| PolicyError::syntax(&e))?;
         if file.api_version != API_VERSION {
             return Err(PolicyError::ApiVersion(file.api_version));
         }
@@ -152,9 +213,10 @@ impl FromStr for Policy {
         let defaults = Policy::default();
         let mut actions = HashMap::new();
         for (id, action) in file.rules.unwrap_or_default() {
-            let rule: Rule = id
-                .parse()
-                .map_err(|_| PolicyError::UnknownRule(id.clone()))?;
+            let rule: Rule = id.parse().map_err(|_| PolicyError::UnknownRule {
+                suggestion: Rule::closest(&id),
+                id: id.clone(),
+            })?;
             if action == Action::Fix && !rule.fixable() {
                 return Err(PolicyError::NotFixable(id));
             }
@@ -166,13 +228,14 @@ impl FromStr for Policy {
         Ok(Policy {
             mode: file.mode.unwrap_or(defaults.mode),
             min_istio_version: match file.min_istio_version {
-                Some(text) => text.parse()?,
+                Some(text) => text.parse().map_err(PolicyError::MinIstioVersion)?,
                 None => defaults.min_istio_version,
             },
             exempt_namespaces: set(file.exempt_namespaces, defaults.exempt_namespaces),
             exempt_users: set(file.exempt_users, defaults.exempt_users),
             exempt_groups: set(file.exempt_groups, defaults.exempt_groups),
             actions,
+            allow_ignore_annotations: file.allow_ignore_annotations.unwrap_or_default(),
         })
     }
 }

@@ -254,6 +254,8 @@ pub fn review(engine: &Engine, webhook: Webhook, body: &[u8]) -> Result<Answer, 
                     old_object: parsed_old.as_ref(),
                     requested_version: Some(requested_version),
                     namespace: namespace.as_deref(),
+                    origin: crate::rules::Origin::Request,
+                    min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
                 },
                 requester: Requester {
                     username: &user_info.username,

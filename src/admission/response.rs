@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::wire::{CauseOut, DetailsOut, ResponseOut, ReviewOut, StatusOut};
 use crate::engine::{Outcome, Webhook};
+use crate::rules::Rule;
 
 /// The longest warning the API server keeps whole.
 pub const MAX_WARNING_BYTES: usize = 256;
@@ -106,6 +107,17 @@ fn denial_status(outcome: &Outcome) -> Option<StatusOut> {
     })
 }
 
+/// A JSON list of the distinct rule ids, in order of first appearance.
+fn rule_ids(rules: impl Iterator<Item = Rule>) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for rule in rules {
+        if !ids.contains(&rule.id()) {
+            ids.push(rule.id());
+        }
+    }
+    serde_json::to_string(&ids).unwrap_or_default()
+}
+
 /// The AdmissionReview JSON answering `uid` in `api_version`.
 pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcome) -> Vec<u8> {
     let status = denial_status(outcome);
@@ -116,13 +128,13 @@ pub fn encode(api_version: &str, uid: String, webhook: Webhook, outcome: &Outcom
     });
     let mut audit_annotations = BTreeMap::new();
     if !outcome.reported.is_empty() {
-        let mut ids: Vec<&str> = Vec::new();
-        for (rule, _) in &outcome.reported {
-            if !ids.contains(&rule.id()) {
-                ids.push(rule.id());
-            }
-        }
-        audit_annotations.insert("findings", serde_json::to_string(&ids).unwrap_or_default());
+        audit_annotations.insert(
+            "findings",
+            rule_ids(outcome.reported.iter().map(|(rule, _)| *rule)),
+        );
+    }
+    if !outcome.suppressed.is_empty() {
+        audit_annotations.insert("suppressed", rule_ids(outcome.suppressed.iter().copied()));
     }
     if patch.is_some() {
         audit_annotations.insert("patched", "true".to_string());

@@ -93,11 +93,22 @@ impl std::fmt::Display for InputError {
     }
 }
 
+/// A finding the object's `ignore.meshgate.io/<rule-id>` annotation silenced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuppressedFinding {
+    /// The finding as it would have been reported.
+    pub finding: LintFinding,
+    /// The annotation's reason.
+    pub reason: String,
+}
+
 /// What checking one file found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileCheck {
     /// Findings in document order.
     pub findings: Vec<LintFinding>,
+    /// Findings silenced by ignore annotations, in document order.
+    pub suppressed: Vec<SuppressedFinding>,
     /// YAML documents read.
     pub documents: usize,
     /// Namespaces and Istio objects checked.
@@ -173,22 +184,30 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     .and_then(Value::as_str)
                     .map(str::to_string)
             };
-            for item in assessment.items {
-                let path = located.base.join(&item.finding.path);
+            let unsilenced = assessment.items.into_iter().map(|item| {
+                let fixable = item.disposition == Disposition::Fix;
+                (item.finding, item.action, fixable, item.note, None)
+            });
+            let silenced = assessment
+                .suppressed
+                .into_iter()
+                .map(|s| (s.finding, s.action, false, None, Some(s.reason)));
+            for (finding, action, fixable, note, reason) in unsilenced.chain(silenced) {
+                let path = located.base.join(&finding.path);
                 let line = document
                     .root
                     .as_ref()
                     .map_or(1, |root| root.line_of(path.segments()));
                 let shown_path = if located.base.segments().is_empty() {
-                    item.finding.path.to_string()
+                    finding.path.to_string()
                 } else {
-                    format!("{}.{}", located.base, item.finding.path)
+                    format!("{}.{}", located.base, finding.path)
                 };
-                result.findings.push(LintFinding {
-                    rule: item.finding.rule,
-                    severity: item.finding.severity,
-                    action: item.action,
-                    fixable: item.disposition == Disposition::Fix,
+                let found = LintFinding {
+                    rule: finding.rule,
+                    severity: finding.severity,
+                    action,
+                    fixable,
                     file: file.to_string(),
                     line,
                     document: index,
@@ -197,16 +216,26 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     namespace: text_of("/metadata/namespace"),
                     name: text_of("/metadata/name"),
                     path: shown_path,
-                    message: match item.note {
-                        Some(note) => format!("{} ({note})", item.finding.message),
-                        None => item.finding.message,
+                    message: match note {
+                        Some(note) => format!("{} ({note})", finding.message),
+                        None => finding.message,
                     },
-                });
+                };
+                match reason {
+                    Some(reason) => result.suppressed.push(SuppressedFinding {
+                        finding: found,
+                        reason,
+                    }),
+                    None => result.findings.push(found),
+                }
             }
         }
     }
     // Within a document the rules report in catalog order; readers want file order.
     result.findings.sort_by_key(|f| (f.document, f.line));
+    result
+        .suppressed
+        .sort_by_key(|s| (s.finding.document, s.finding.line));
     Ok(result)
 }
 

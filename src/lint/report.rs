@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{InputError, LintFinding};
+use super::{InputError, LintFinding, SuppressedFinding};
 use crate::rules::{Rule, Severity};
 
 /// Totals over a run.
@@ -24,6 +24,8 @@ pub struct Summary {
     pub infos: usize,
     /// Findings `meshgate fix` fixes.
     pub fixable: usize,
+    /// Findings silenced by `ignore.meshgate.io` annotations (in none of the counts above).
+    pub suppressed: usize,
 }
 
 impl Summary {
@@ -69,6 +71,12 @@ pub fn text_summary(summary: &Summary, input_errors: usize) -> String {
         plural(summary.documents, "document"),
         plural(summary.objects, "object"),
     );
+    if summary.suppressed > 0 {
+        line.push_str(&format!(
+            "; {} suppressed by ignore.meshgate.io annotations",
+            plural(summary.suppressed, "finding")
+        ));
+    }
     if input_errors > 0 {
         line.push_str(&format!(
             "; {} could not be read",
@@ -96,6 +104,33 @@ struct JsonFinding<'a> {
     message: &'a str,
 }
 
+impl<'a> JsonFinding<'a> {
+    fn of(f: &'a LintFinding) -> Self {
+        JsonFinding {
+            rule: f.rule.id(),
+            severity: f.severity.as_str(),
+            action: f.action.as_str(),
+            fixable: f.fixable,
+            file: &f.file,
+            line: f.line,
+            document: f.document,
+            api_version: &f.api_version,
+            kind: &f.kind,
+            namespace: f.namespace.as_deref(),
+            name: f.name.as_deref(),
+            path: &f.path,
+            message: &f.message,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    reason: &'a str,
+}
+
 #[derive(Serialize)]
 struct JsonError<'a> {
     file: &'a str,
@@ -107,29 +142,25 @@ struct JsonError<'a> {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<JsonSuppressed<'a>>,
     errors: Vec<JsonError<'a>>,
     summary: Summary,
 }
 
 /// The `--format json` document.
-pub fn json(findings: &[LintFinding], errors: &[InputError], summary: &Summary) -> String {
+pub fn json(
+    findings: &[LintFinding],
+    suppressed: &[SuppressedFinding],
+    errors: &[InputError],
+    summary: &Summary,
+) -> String {
     let report = JsonReport {
-        findings: findings
+        findings: findings.iter().map(JsonFinding::of).collect(),
+        suppressed: suppressed
             .iter()
-            .map(|f| JsonFinding {
-                rule: f.rule.id(),
-                severity: f.severity.as_str(),
-                action: f.action.as_str(),
-                fixable: f.fixable,
-                file: &f.file,
-                line: f.line,
-                document: f.document,
-                api_version: &f.api_version,
-                kind: &f.kind,
-                namespace: f.namespace.as_deref(),
-                name: f.name.as_deref(),
-                path: &f.path,
-                message: &f.message,
+            .map(|s| JsonSuppressed {
+                finding: JsonFinding::of(&s.finding),
+                reason: &s.reason,
             })
             .collect(),
         errors: errors
@@ -155,8 +186,14 @@ fn sarif_level(severity: Severity) -> &'static str {
 }
 
 /// The `--format sarif` document (SARIF 2.1.0): one rule per rule id of the catalog, one
-/// result per finding with its file and line, unreadable inputs as tool notifications.
-pub fn sarif(findings: &[LintFinding], errors: &[InputError]) -> String {
+/// result per finding with its file and line — a silenced one with an `inSource` suppression
+/// carrying the annotation's reason, which code-scanning UIs show as dismissed — and
+/// unreadable inputs as tool notifications.
+pub fn sarif(
+    findings: &[LintFinding],
+    suppressed: &[SuppressedFinding],
+    errors: &[InputError],
+) -> String {
     let rules: Vec<Value> = Rule::ALL
         .iter()
         .map(|rule| {
@@ -169,21 +206,27 @@ pub fn sarif(findings: &[LintFinding], errors: &[InputError]) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.rule.id(),
-                "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or_default(),
-                "level": sarif_level(f.severity),
-                "message": {"text": format!("{}: {}", f.path, f.message)},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.file},
-                    "region": {"startLine": f.line},
-                }}],
-            })
+    let result = |f: &LintFinding| {
+        json!({
+            "ruleId": f.rule.id(),
+            "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or_default(),
+            "level": sarif_level(f.severity),
+            "message": {"text": format!("{}: {}", f.path, f.message)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f.file},
+                "region": {"startLine": f.line},
+            }}],
         })
-        .collect();
+    };
+    let silenced = suppressed.iter().map(|s| {
+        let mut silenced = result(&s.finding);
+        silenced["suppressions"] = json!([{
+            "kind": "inSource",
+            "justification": s.reason,
+        }]);
+        silenced
+    });
+    let results: Vec<Value> = findings.iter().map(result).chain(silenced).collect();
     let notifications: Vec<Value> = errors
         .iter()
         .map(|e| {

@@ -137,6 +137,7 @@ pub fn check(
 ) -> std::io::Result<u8> {
     let (inputs, mut errors) = collect(paths, symlinks, err)?;
     let mut findings = Vec::new();
+    let mut suppressed = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
         ..Summary::default()
@@ -148,6 +149,7 @@ pub fn check(
                 summary.documents += result.documents;
                 summary.objects += result.objects;
                 findings.extend(result.findings);
+                suppressed.extend(result.suppressed);
             }
             Err(e) => errors.push(e),
         }
@@ -155,6 +157,7 @@ pub fn check(
     }
     progress.finish();
     summary.count(&findings);
+    summary.suppressed = suppressed.len();
     for error in &errors {
         writeln!(err, "{error}")?;
     }
@@ -165,8 +168,12 @@ pub fn check(
             }
             writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
         }
-        Format::Json => writeln!(out, "{}", report::json(&findings, &errors, &summary))?,
-        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            report::json(&findings, &suppressed, &errors, &summary)
+        )?,
+        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &suppressed, &errors))?,
     }
     out.flush()?;
     Ok(exit_code(&findings, &errors, fail_on))
@@ -244,6 +251,7 @@ pub fn fix(
             _ => {}
         }
         remaining.extend(fixed.remaining.findings);
+        summary.suppressed += fixed.remaining.suppressed.len();
     }
     progress.finish();
     summary.count(&remaining);

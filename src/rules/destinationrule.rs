@@ -216,6 +216,8 @@ mod tests {
             old_object: None,
             requested_version: Some("v1"),
             namespace: None,
+            origin: crate::rules::Origin::Request,
+            min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
         })
     }
 

@@ -6,6 +6,7 @@ pub mod api_version;
 pub mod destinationrule;
 pub mod edit;
 pub mod export_to;
+pub mod ignore;
 pub mod names;
 pub mod namespace;
 pub mod numbers;
@@ -13,6 +14,7 @@ pub mod patch;
 pub mod path;
 pub mod serviceentry;
 pub mod spelling;
+mod suggest;
 pub mod virtualservice;
 
 use std::fmt;
@@ -150,6 +152,7 @@ catalog! {
     DestinationRuleDeprecatedFields => "destinationrule-deprecated-fields", fixable: true, default: Fix, "Deprecated traffic policy settings (consecutiveErrors, LEAST_CONN, consistentHash.minimumRingSize).";
     DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
     DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
+    IgnoreAnnotation => "ignore-annotation", fixable: false, default: Warn, "An ignore.meshgate.io/<rule-id> annotation that silences nothing: it gives no reason, or names no rule.";
 }
 
 impl fmt::Display for Rule {
@@ -197,26 +200,43 @@ impl fmt::Display for IstioVersion {
     }
 }
 
-/// A string that is not an Istio release of the form `1.22` or `1.22.3`.
+/// A string that is not an Istio release written `MAJOR.MINOR`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an Istio version (expected MAJOR.MINOR, e.g. \"1.22\")")]
-pub struct BadIstioVersion(pub String);
+#[error("`{text}` is not MAJOR.MINOR (e.g. \"1.22\"){}", hint.as_ref().map(|h| format!(": write \"{h}\"")).unwrap_or_default())]
+pub struct BadIstioVersion {
+    /// The text as written.
+    pub text: String,
+    /// The `MAJOR.MINOR` the text seems to mean (`1.6` for `v1.6` or `1.6.3`).
+    pub hint: Option<String>,
+}
 
 impl FromStr for IstioVersion {
     type Err = BadIstioVersion;
 
+    /// Exactly `MAJOR.MINOR`, digits only: the README promises no more, and a patch release or
+    /// a `v` prefix accepted here would read as if it meant something.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || BadIstioVersion(text.to_owned());
-        let trimmed = text.trim().trim_start_matches('v');
-        let mut parts = trimmed.split('.');
-        let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let minor = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        match (parts.next(), parts.next()) {
-            (None, _) => {}
-            (Some(patch), None) if patch.parse::<u32>().is_ok() => {}
-            _ => return Err(bad()),
-        }
-        Ok(Self { major, minor })
+        let number = |part: &str| {
+            (!part.is_empty() && part.len() <= 6 && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u32>().ok())
+                .flatten()
+        };
+        let strict = text
+            .split_once('.')
+            .and_then(|(major, minor)| Some(Self::new(number(major)?, number(minor)?)));
+        strict.ok_or_else(|| {
+            // What the author probably meant, when the text holds a version at all.
+            let loose = text.trim().trim_start_matches(['v', 'V']);
+            let mut parts = loose.split('.');
+            let hint = match (parts.next().and_then(number), parts.next().and_then(number)) {
+                (Some(major), Some(minor)) => Some(format!("{major}.{minor}")),
+                _ => None,
+            };
+            BadIstioVersion {
+                text: text.to_owned(),
+                hint,
+            }
+        })
     }
 }
 
@@ -303,6 +323,23 @@ pub struct Subject<'a> {
     pub requested_version: Option<&'a str>,
     /// The namespace of the request (`request.namespace`); `metadata.namespace` when absent.
     pub namespace: Option<&'a str>,
+    /// Where the object comes from, so that a message tells its reader what to change there.
+    pub origin: Origin,
+    /// The oldest control plane still reading the object (the policy's `minIstioVersion`):
+    /// what an older Istio rejects is an error while one still runs.
+    pub min_istio_version: IstioVersion,
+}
+
+/// The `minIstioVersion` when the policy does not say otherwise: safe for Istio 1.4 control planes.
+pub const DEFAULT_MIN_ISTIO_VERSION: IstioVersion = IstioVersion::new(1, 4);
+
+/// Where an object under review comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// An admission request: the user applies or edits it on a cluster (`kubectl ...`).
+    Request,
+    /// A manifest file: the author edits the file.
+    Manifest,
 }
 
 /// The `spec` of an object that has none: rules then report what is missing.
@@ -319,6 +356,8 @@ impl<'a> Subject<'a> {
             old_object: None,
             requested_version: None,
             namespace: None,
+            origin: Origin::Manifest,
+            min_istio_version: DEFAULT_MIN_ISTIO_VERSION,
         }
     }
 
@@ -438,7 +477,12 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
         return Vec::new();
     }
     let mut findings = match (subject.kind, scope) {
-        (ObjectKind::Namespace, _) => return namespace::evaluate(subject),
+        (ObjectKind::Namespace, Scope::Fixable) => return namespace::evaluate(subject),
+        (ObjectKind::Namespace, Scope::All) => {
+            let mut findings = namespace::evaluate(subject);
+            findings.extend(ignore::evaluate(subject));
+            return findings;
+        }
         (ObjectKind::VirtualService, Scope::All) => virtualservice::evaluate(subject),
         (ObjectKind::VirtualService, Scope::Fixable) => virtualservice::legacy::evaluate(subject),
         (ObjectKind::ServiceEntry, Scope::All) => serviceentry::evaluate(subject),
@@ -455,6 +499,9 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
             .is_some_and(spelling::has_underscore_key)
     {
         findings.extend(spelling::evaluate(subject));
+    }
+    if scope == Scope::All {
+        findings.extend(ignore::evaluate(subject));
     }
     findings
 }
@@ -473,6 +520,8 @@ pub(crate) mod testing {
             old_object: None,
             requested_version: Some("v1"),
             namespace: None,
+            origin: Origin::Request,
+            min_istio_version: DEFAULT_MIN_ISTIO_VERSION,
         })
         .into_iter()
         .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.severity))
@@ -548,10 +597,22 @@ mod tests {
     #[test]
     fn istio_versions_parse_and_order() {
         assert_eq!("1.4".parse(), Ok(IstioVersion::new(1, 4)));
-        assert_eq!("1.22.3".parse(), Ok(IstioVersion::new(1, 22)));
+        assert_eq!("1.22".parse(), Ok(IstioVersion::new(1, 22)));
         assert!(IstioVersion::new(1, 4) < IstioVersion::new(1, 22));
-        for bad in ["", "1", "1.x", "one.two", "1.2.3.4", "1.2.x"] {
+        for bad in [
+            "", "1", "1.x", "one.two", "1.2.x", "+1.4", "1.-4", " 1.4", "1.4 ",
+        ] {
             assert!(bad.parse::<IstioVersion>().is_err(), "{bad}");
         }
+        // A patch release or a `v` prefix is refused with the MAJOR.MINOR it means.
+        for (bad, hint) in [("1.6.3", "1.6"), ("v1.6", "1.6"), ("1.2.3.4", "1.2")] {
+            let err = bad.parse::<IstioVersion>().unwrap_err();
+            assert_eq!(err.hint.as_deref(), Some(hint), "{bad}");
+            assert_eq!(
+                err.to_string(),
+                format!("`{bad}` is not MAJOR.MINOR (e.g. \"1.22\"): write \"{hint}\"")
+            );
+        }
+        assert_eq!("1".parse::<IstioVersion>().unwrap_err().hint, None);
     }
 }

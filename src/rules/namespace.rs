@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Change, FieldPath, Finding, Fix, IstioVersion, Operation, PatchOp, Rule, Severity, Subject,
+    Change, FieldPath, Finding, Fix, IstioVersion, Operation, Origin, PatchOp, Rule, Severity,
+    Subject,
 };
 
 /// The legacy sidecar-injection label; it wins over the revision label.
@@ -86,8 +87,8 @@ fn injection_conflict(
         .collect::<Vec<_>>()
         .join(" and ");
     let message = format!(
-        "{found} conflict, so injection fails: kubectl label namespace {} {drop_key}-",
-        namespace_name(subject.object)
+        "{found} conflict, so injection fails: {}",
+        remove_labels(subject, &[drop_key])
     );
     let keys: Vec<&str> = selecting.iter().map(|(key, _)| *key).collect();
     Some(Finding {
@@ -106,23 +107,41 @@ fn shadowed_revision(
 ) -> Option<Finding> {
     let injection = label(labels, INJECTION).filter(|value| *value != "enabled")?;
     let revision = label(labels, REVISION)?;
-    let name = namespace_name(subject.object);
     // Without istio-injection, an ambient label would conflict with the revision label.
-    let ambient = if label(labels, DATAPLANE_MODE).is_some() {
-        format!(" {DATAPLANE_MODE}-")
-    } else {
-        String::new()
-    };
+    let mut drop = vec![INJECTION];
+    if label(labels, DATAPLANE_MODE).is_some() {
+        drop.push(DATAPLANE_MODE);
+    }
     Some(Finding {
         rule: Rule::NamespaceInjectionShadowedRevision,
         severity: Severity::Warning,
         path: label_path(REVISION),
         message: format!(
             "istio-injection={injection} overrides istio.io/rev={revision}, so the revision label has no \
-             effect: to inject, kubectl label namespace {name} istio-injection-{ambient}"
+             effect: to inject, {}",
+            remove_labels(subject, &drop)
         ),
         fix: keep_intended_label(subject, labels, &[INJECTION, REVISION]),
     })
+}
+
+/// How to remove `keys` where the object comes from: the `kubectl` command for a request, the
+/// edit for a manifest (its author changes the file, not the cluster).
+fn remove_labels(subject: &Subject<'_>, keys: &[&str]) -> String {
+    match subject.origin {
+        Origin::Request => {
+            let args: Vec<String> = keys.iter().map(|key| format!("{key}-")).collect();
+            format!(
+                "kubectl label namespace {} {}",
+                namespace_name(subject.object),
+                args.join(" ")
+            )
+        }
+        Origin::Manifest => {
+            let names: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
+            format!("remove {} from metadata.labels", names.join(" and "))
+        }
+    }
 }
 
 /// `istio-injection` with a value Istio does not read.
@@ -217,6 +236,8 @@ mod tests {
             old_object: old,
             requested_version: Some("v1"),
             namespace: None,
+            origin: crate::rules::Origin::Request,
+            min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
         })
     }
 
@@ -440,27 +461,44 @@ mod warning_tests {
 
     #[test]
     fn shadowed_revision_message_removes_what_would_conflict_next() {
-        let message = |labels: Value| {
+        let message = |labels: Value, origin: Origin| {
             let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}});
-            evaluate(&Subject::created(ObjectKind::Namespace, &ns))
-                .into_iter()
-                .find(|f| f.rule == Rule::NamespaceInjectionShadowedRevision)
-                .map(|f| f.message)
+            evaluate(&Subject {
+                origin,
+                ..Subject::created(ObjectKind::Namespace, &ns)
+            })
+            .into_iter()
+            .find(|f| f.rule == Rule::NamespaceInjectionShadowedRevision)
+            .map(|f| f.message)
         };
+        let head = "istio-injection=disabled overrides istio.io/rev=r, so the revision label has no effect: to inject, ";
+        let shadowed = json!({"istio-injection": "disabled", "istio.io/rev": "r"});
+        let ambient = json!({"istio-injection": "disabled", "istio.io/rev": "r", "istio.io/dataplane-mode": "ambient"});
+        // To someone applying it: the command.
         assert_eq!(
-            message(json!({"istio-injection": "disabled", "istio.io/rev": "r"})).as_deref(),
-            Some(
-                "istio-injection=disabled overrides istio.io/rev=r, so the revision label has no effect: \
-                 to inject, kubectl label namespace shop istio-injection-"
-            )
+            message(shadowed.clone(), Origin::Request),
+            Some(format!(
+                "{head}kubectl label namespace shop istio-injection-"
+            ))
         );
         assert_eq!(
-            message(json!({"istio-injection": "disabled", "istio.io/rev": "r", "istio.io/dataplane-mode": "ambient"}))
-                .as_deref(),
-            Some(
-                "istio-injection=disabled overrides istio.io/rev=r, so the revision label has no effect: \
-                 to inject, kubectl label namespace shop istio-injection- istio.io/dataplane-mode-"
-            )
+            message(ambient.clone(), Origin::Request),
+            Some(format!(
+                "{head}kubectl label namespace shop istio-injection- istio.io/dataplane-mode-"
+            ))
+        );
+        // To a file's author: the edit.
+        assert_eq!(
+            message(shadowed, Origin::Manifest),
+            Some(format!(
+                "{head}remove `istio-injection` from metadata.labels"
+            ))
+        );
+        assert_eq!(
+            message(ambient, Origin::Manifest),
+            Some(format!(
+                "{head}remove `istio-injection` and `istio.io/dataplane-mode` from metadata.labels"
+            ))
         );
     }
 
@@ -476,6 +514,8 @@ mod warning_tests {
                 old_object: Some(&old),
                 requested_version: Some("v1"),
                 namespace: None,
+                origin: crate::rules::Origin::Request,
+                min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
             })
             .into_iter()
             .find(|f| f.rule == Rule::NamespaceInjectionShadowedRevision)

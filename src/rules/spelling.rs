@@ -403,6 +403,8 @@ mod tests {
             old_object: None,
             requested_version: None,
             namespace: None,
+            origin: crate::rules::Origin::Request,
+            min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
         })
         .into_iter()
         .map(|f| (f.rule.id().to_string(), f.path.to_string(), f.fix.is_some()))

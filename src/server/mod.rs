@@ -11,7 +11,7 @@ pub mod reload;
 pub mod webhook;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,7 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::certs::{self, CertRequest};
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::policy::{Mode, Policy};
+use crate::policy::{Mode, Policy, PolicyError};
 use crate::tls::{self, Credentials, Requirements, SwappableCert};
 use budget::MemoryBudget;
 use connection::{Connections, Limits, Transport};
@@ -111,10 +111,19 @@ pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--policy {}", path.display()))?;
             text.parse::<Policy>()
-                .with_context(|| format!("--policy {}", path.display()))?
+                .map_err(|e| anyhow::anyhow!("--policy {}", policy_error(path, &e)))?
         }
     };
     Ok(policy.with_mode(mode))
+}
+
+/// `file:line:column: message`, or `file: message` when the fault has no position: each
+/// fault said once, with the file it is in.
+pub fn policy_error(path: &Path, error: &PolicyError) -> String {
+    match error.location() {
+        Some((line, column)) => format!("{}:{line}:{column}: {error}", path.display()),
+        None => format!("{}: {error}", path.display()),
+    }
 }
 
 fn load_tls_files(
@@ -470,10 +479,11 @@ async fn watch_files(
             }
         }
         if let Some(change) = policy_watch.as_mut().and_then(FileWatch::poll) {
+            let path = config.policy.as_deref().unwrap_or(Path::new("policy"));
             let loaded = match change {
                 Change::Contents(files) => String::from_utf8(files[0].clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|text| text.parse::<Policy>().map_err(|e| e.to_string())),
+                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .and_then(|text| text.parse::<Policy>().map_err(|e| policy_error(path, &e))),
                 Change::Unreadable(e) => Err(e),
             };
             match loaded {

@@ -480,6 +480,7 @@ async fn handle(state: &WebhookState, webhook: Webhook, request: Request) -> Res
                 seconds,
             );
             state.metrics.record_findings(&answer.outcome.reported);
+            state.metrics.record_suppressed(&answer.outcome.suppressed);
             span.record("uid", untrusted(&answer.uid));
             span.record("kind", answer.kind.map_or("other", |k| k.as_str()));
             span.record("object", untrusted(&answer.object_ref));

@@ -156,7 +156,7 @@ fn migration_scenarios() {
             vec![vec![row(
                 "virtualservice-weights",
                 "spec.http[0].route",
-                Warning,
+                Error,
             )]],
         ),
         (

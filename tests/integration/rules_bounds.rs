@@ -555,6 +555,8 @@ fn mutate_settles(engine: &Engine, review: &Value, policy: &str) -> Vec<Value> {
         old_object: Some(old),
         requested_version: Some("v1"),
         namespace: None,
+        origin: meshgate::rules::Origin::Request,
+        min_istio_version: meshgate::rules::DEFAULT_MIN_ISTIO_VERSION,
     })
     .into_iter()
     .map(|f| f.rule)

@@ -11,7 +11,9 @@ use crate::rules::names::{
     check_fqdn, check_wildcard_domain, first_overlaps, is_dns1123_label, is_ip, service_namespace,
 };
 use crate::rules::numbers::{IntType, Integer, double_text, integer};
-use crate::rules::{FieldPath, Finding, Rule, Severity, Subject, export_to, spec_list};
+use crate::rules::{
+    FieldPath, Finding, IstioVersion, Rule, Severity, Subject, export_to, spec_list,
+};
 
 /// The gateway name of in-mesh sidecars.
 const MESH: &str = "mesh";
@@ -26,7 +28,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     hosts(spec, &gateways, &mut findings);
     routes(spec, &mut findings);
     destination_fields(spec, &mut findings);
-    weights(spec, &mut findings);
+    weights(spec, subject.min_istio_version, &mut findings);
     faults(spec, &mut findings);
     mirrors(spec, &mut findings);
     gateway_names(&gateways, &mut findings);
@@ -236,7 +238,10 @@ fn port_problem(number: &Value) -> Option<String> {
     }
 }
 
-fn weights(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+/// Istio validates that weights add up to 100 before 1.15 and scales them from then on.
+const WEIGHTS_SCALED_SINCE: IstioVersion = IstioVersion::new(1, 15);
+
+fn weights(spec: &Map<String, Value>, oldest: IstioVersion, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceWeights;
     for list in route_lists(spec) {
         // Weights are int32: the sum of any number of them fits an i128.
@@ -289,12 +294,25 @@ fn weights(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 list.path(),
                 "the destinations' weights add up to 0: give them weights that add up to 100",
             ));
+        } else if total != 100 && oldest < WEIGHTS_SCALED_SINCE {
+            findings.push(error(
+                rule,
+                list.path(),
+                format!(
+                    "weights add up to {total}, not 100: Istio before {WEIGHTS_SCALED_SINCE} rejects \
+                     this and minIstioVersion is {oldest}: make them add up to 100"
+                ),
+            ));
         } else if total != 100 {
             findings.push(Finding::new(
                 rule,
                 Severity::Warning,
                 list.path(),
-                format!("weights add up to {total}, not 100: Istio before 1.15 rejects this, newer Istio scales them"),
+                format!(
+                    "weights add up to {total}, not 100: Istio {WEIGHTS_SCALED_SINCE} and later \
+                     (minIstioVersion is {oldest}) scale them to 100; make them add up to 100 to \
+                     say what you mean"
+                ),
             ));
         }
     }
@@ -651,8 +669,9 @@ mod tests {
                 vec![row("virtualservice-weights", "spec.http[0].route", Error)],
             ),
             (
+                // Istio 1.4 (the default minIstioVersion) rejects it.
                 json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}, "weight": 10}, {"destination": {"host": "b"}, "weight": 80}]}]}),
-                vec![row("virtualservice-weights", "spec.http[0].route", Warning)],
+                vec![row("virtualservice-weights", "spec.http[0].route", Error)],
             ),
             (
                 json!({"hosts": ["r"], "http": [{"route": [{"destination": {"host": "a"}, "weight": 50}]}]}),
@@ -690,6 +709,41 @@ mod tests {
 
     fn row_of(path: &str, message: &str) -> (String, String) {
         (path.to_string(), message.to_string())
+    }
+
+    #[test]
+    fn a_sum_other_than_100_is_an_error_while_an_istio_before_1_15_reads_it() {
+        let spec = weighted(json!([80, 30]));
+        let object = vs(spec);
+        use crate::rules::{IstioVersion, Rule, Subject};
+        let judged = |oldest: IstioVersion| {
+            crate::rules::evaluate(&Subject {
+                min_istio_version: oldest,
+                ..Subject::created(ObjectKind::VirtualService, &object)
+            })
+            .into_iter()
+            .filter(|f| f.rule == Rule::VirtualServiceWeights)
+            .map(|f| (f.severity, f.message))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            judged(IstioVersion::new(1, 14)),
+            [(
+                Error,
+                "weights add up to 110, not 100: Istio before 1.15 rejects this and \
+                 minIstioVersion is 1.14: make them add up to 100"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            judged(IstioVersion::new(1, 15)),
+            [(
+                Warning,
+                "weights add up to 110, not 100: Istio 1.15 and later (minIstioVersion is 1.15) \
+                 scale them to 100; make them add up to 100 to say what you mean"
+                    .to_string()
+            )]
+        );
     }
 
     #[test]
@@ -750,7 +804,7 @@ mod tests {
             messages(weighted(json!([i32::MAX, i32::MAX, i32::MAX])), W),
             [row_of(
                 "spec.http[0].route",
-                "weights add up to 6442450941, not 100: Istio before 1.15 rejects this, newer Istio scales them"
+                "weights add up to 6442450941, not 100: Istio before 1.15 rejects this and minIstioVersion is 1.4: make them add up to 100"
             )]
         );
         // Whole doubles are the numbers they spell.
@@ -764,7 +818,7 @@ mod tests {
                 ),
                 row_of(
                     "spec.http[0].route",
-                    "weights add up to -2147483548, not 100: Istio before 1.15 rejects this, newer Istio scales them"
+                    "weights add up to -2147483548, not 100: Istio before 1.15 rejects this and minIstioVersion is 1.4: make them add up to 100"
                 ),
             ]
         );
@@ -958,6 +1012,8 @@ mod tests {
             old_object: None,
             requested_version: None,
             namespace: None,
+            origin: crate::rules::Origin::Request,
+            min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
         };
         assert!(
             crate::rules::evaluate(&subject)[0]

@@ -1,0 +1,148 @@
+//! `ignore.meshgate.io/<rule-id>: "<reason>"` annotations: reading the reason an object gives
+//! for silencing a rule, and the rule that reports annotations which silence nothing (no
+//! reason, or no such rule). Whether an annotation is honoured is the policy's business (the
+//! engine's `allowIgnoreAnnotations`), not the object's.
+
+use serde_json::{Map, Value};
+
+use super::{FieldPath, Finding, Rule, Severity, Subject};
+
+/// The annotation prefix; the rule id follows it.
+pub const PREFIX: &str = "ignore.meshgate.io/";
+
+/// Longest reason kept for reports: annotation values may be 256 KiB.
+const MAX_REASON_BYTES: usize = 512;
+
+fn annotations(object: &Value) -> Option<&Map<String, Value>> {
+    object.pointer("/metadata/annotations")?.as_object()
+}
+
+/// What the object's `ignore.meshgate.io/<rule>` annotation says: `None` without one,
+/// `Some("")` when its value is empty or blank (which silences nothing), the trimmed reason
+/// (cut at 512 bytes) otherwise.
+pub fn reason(object: &Value, rule: Rule) -> Option<&str> {
+    let annotations = annotations(object)?;
+    // Keys are compared without building `PREFIX + id` for each finding.
+    let value = annotations
+        .iter()
+        .find_map(|(key, value)| (key.strip_prefix(PREFIX) == Some(rule.id())).then_some(value))?;
+    let reason = value.as_str().unwrap_or_default().trim();
+    Some(cut(reason))
+}
+
+fn cut(text: &str) -> &str {
+    if text.len() <= MAX_REASON_BYTES {
+        return text;
+    }
+    let mut end = MAX_REASON_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `ignore-annotation`: an annotation that silences nothing because it gives no reason or
+/// names no rule of the catalog.
+pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+    let Some(annotations) = annotations(subject.object) else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for (key, value) in annotations {
+        let Some(id) = key.strip_prefix(PREFIX) else {
+            continue;
+        };
+        let path = FieldPath::fields("metadata.annotations").key(key);
+        let message = match id.parse::<Rule>() {
+            Err(_) => {
+                let hint = Rule::closest(id)
+                    .map(|rule| format!(": did you mean {PREFIX}{rule}?"))
+                    .unwrap_or_else(|| ": `meshgate rules` lists them".to_string());
+                format!("`{id}` is no rule id, so this annotation silences nothing{hint}")
+            }
+            Ok(_) if value.as_str().is_none_or(|v| v.trim().is_empty()) => format!(
+                "gives no reason, so it silences nothing: say why {id} does not apply to this \
+                 object (e.g. \"{PREFIX}{id}: owned by team-x, see TICKET-1\")"
+            ),
+            Ok(_) => continue,
+        };
+        findings.push(Finding::new(
+            Rule::IgnoreAnnotation,
+            Severity::Warning,
+            path,
+            message,
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::ObjectKind;
+    use serde_json::json;
+
+    fn object(annotations: Value) -> Value {
+        json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+               "metadata": {"name": "r", "annotations": annotations}, "spec": {}})
+    }
+
+    #[test]
+    fn reasons_are_read_trimmed_and_cut() {
+        let vs = object(json!({
+            "ignore.meshgate.io/virtualservice-weights": "  canary, see OPS-12 ",
+            "ignore.meshgate.io/virtualservice-hosts": "",
+            "ignore.meshgate.io/virtualservice-routes": "é".repeat(400),
+            "other.io/virtualservice-fault": "not ours",
+        }));
+        assert_eq!(
+            reason(&vs, Rule::VirtualServiceWeights),
+            Some("canary, see OPS-12")
+        );
+        assert_eq!(reason(&vs, Rule::VirtualServiceHosts), Some(""));
+        assert_eq!(
+            reason(&vs, Rule::VirtualServiceRoutes).map(str::len),
+            Some(512)
+        );
+        assert_eq!(reason(&vs, Rule::VirtualServiceFault), None);
+        assert_eq!(
+            reason(
+                &json!({"metadata": {"annotations": 3}}),
+                Rule::VirtualServiceFault
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn annotations_that_silence_nothing_are_findings() {
+        let vs = object(json!({
+            "ignore.meshgate.io/virtualservice-weights": "canary",
+            "ignore.meshgate.io/virtualservice-hosts": " ",
+            "ignore.meshgate.io/virtualservice-weight": "typo",
+            "ignore.meshgate.io/nothing-like-it": "x",
+        }));
+        let found: Vec<(String, String)> =
+            evaluate(&Subject::created(ObjectKind::VirtualService, &vs))
+                .into_iter()
+                .map(|f| (f.path.to_string(), f.message))
+                .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "metadata.annotations[ignore.meshgate.io/nothing-like-it]".to_string(),
+                    "`nothing-like-it` is no rule id, so this annotation silences nothing: `meshgate rules` lists them".to_string()
+                ),
+                (
+                    "metadata.annotations[ignore.meshgate.io/virtualservice-hosts]".to_string(),
+                    "gives no reason, so it silences nothing: say why virtualservice-hosts does not apply to this object (e.g. \"ignore.meshgate.io/virtualservice-hosts: owned by team-x, see TICKET-1\")".to_string()
+                ),
+                (
+                    "metadata.annotations[ignore.meshgate.io/virtualservice-weight]".to_string(),
+                    "`virtualservice-weight` is no rule id, so this annotation silences nothing: did you mean ignore.meshgate.io/virtualservice-weights?".to_string()
+                ),
+            ]
+        );
+    }
+}
