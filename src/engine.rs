@@ -275,13 +275,10 @@ impl Engine {
             // No reason, no silence; `ignore-annotation` says so.
             None | Some("") => Ignore::Absent,
             Some(_) if intended == Disposition::Deny && allowed != IgnoreAnnotations::All => {
-                Ignore::Refused(format!(
-                    "{}{} not honoured: it would lift a denial, and the policy's \
-                     allowIgnoreAnnotations is {}",
-                    rules::ignore::PREFIX,
-                    finding.rule,
-                    allowed.as_str()
-                ))
+                // Short: it rides on a denial message, and warnings are cut at 256 bytes.
+                Ignore::Refused(
+                    "not silenced: the policy lets annotations silence warnings only".into(),
+                )
             }
             Some(reason) => Ignore::Honoured(reason.to_string()),
         }
@@ -669,10 +666,9 @@ mod tests {
             ["namespace-injection-conflict metadata.labels[istio-injection]"]
         );
         assert!(
-            validate.denials[0].message.ends_with(
-                "(ignore.meshgate.io/namespace-injection-conflict not honoured: it would lift a \
-                 denial, and the policy's allowIgnoreAnnotations is warnings)"
-            ),
+            validate.denials[0]
+                .message
+                .ends_with("(not silenced: the policy lets annotations silence warnings only)"),
             "{}",
             validate.denials[0].message
         );
@@ -685,12 +681,12 @@ mod tests {
         // `none`: annotations are not read at all.
         let none = engine("allowIgnoreAnnotations: none\n").review(&req, Webhook::Validate);
         assert!(!none.allowed());
-        assert!(!none.denials[0].message.contains("ignore.meshgate.io"));
+        assert!(!none.denials[0].message.contains("silenced"));
         // Audit mode previews enforcement: the denial would stand, so it is not silenced.
         let audit = engine("mode: audit\n").review(&req, Webhook::Validate);
         assert!(audit.allowed());
         assert_eq!(audit.suppressed, vec![]);
-        assert!(audit.warnings[0].message.contains("not honoured"));
+        assert!(audit.warnings[0].message.contains("not silenced"));
     }
 
     #[test]

@@ -60,10 +60,10 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
                     .unwrap_or_else(|| ": `meshgate rules` lists them".to_string());
                 format!("`{id}` is no rule id, so this annotation silences nothing{hint}")
             }
-            Ok(_) if value.as_str().is_none_or(|v| v.trim().is_empty()) => format!(
-                "gives no reason, so it silences nothing: say why {id} does not apply to this \
-                 object (e.g. \"{PREFIX}{id}: owned by team-x, see TICKET-1\")"
-            ),
+            Ok(_) if value.as_str().is_none_or(|v| v.trim().is_empty()) => {
+                "no reason given, so it silences nothing: write why the rule does not apply here"
+                    .to_string()
+            }
             Ok(_) => continue,
         };
         findings.push(Finding::new(
@@ -136,7 +136,7 @@ mod tests {
                 ),
                 (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-hosts]".to_string(),
-                    "gives no reason, so it silences nothing: say why virtualservice-hosts does not apply to this object (e.g. \"ignore.meshgate.io/virtualservice-hosts: owned by team-x, see TICKET-1\")".to_string()
+                    "no reason given, so it silences nothing: write why the rule does not apply here".to_string()
                 ),
                 (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-weight]".to_string(),

@@ -148,3 +148,127 @@ async fn a_fix_policy_patches_the_migration_relabel() {
     assert_eq!(answer["response"]["allowed"], true);
     assert_eq!(answer["response"]["warnings"].as_array().unwrap().len(), 1);
 }
+
+/// `call`, keeping the metrics the router recorded.
+async fn call_counted(policy: Policy, path: &str, review: &Value) -> (Value, String) {
+    let metrics = Arc::new(Metrics::default());
+    let app = router(WebhookState::new(
+        Engine::new(policy),
+        metrics.clone(),
+        RequestLimits::default(),
+    ));
+    let request = axum::http::Request::post(format!("{path}?timeout=10s"))
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(review).unwrap()))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (serde_json::from_slice(&body).unwrap(), metrics.render())
+}
+
+fn annotate(review: &mut Value, annotations: Value) {
+    review["request"]["object"]["metadata"]["annotations"] = annotations;
+}
+
+#[tokio::test]
+async fn ignore_annotations_are_honoured_only_as_the_policy_allows() {
+    let mut both = captured("namespace-create-both-labels.json");
+    annotate(
+        &mut both,
+        json!({"ignore.meshgate.io/namespace-injection-conflict": "two injectors on purpose, OPS-9"}),
+    );
+    // Default `allowIgnoreAnnotations: warnings`: an application team cannot lift the denial.
+    let (answer, metrics) = call_counted(Policy::default(), "/validate", &both).await;
+    let response = &answer["response"];
+    assert_eq!(response["allowed"], false);
+    assert_eq!(
+        response["status"]["details"]["causes"][0]["message"],
+        "namespace-injection-conflict: istio-injection=enabled and istio.io/rev=asm-managed conflict, so injection fails: \
+         kubectl label namespace shop istio-injection- (not silenced: the policy lets annotations \
+         silence warnings only)"
+    );
+    assert!(response["auditAnnotations"].get("suppressed").is_none());
+    assert!(!metrics.contains("meshgate_rule_findings_suppressed_total{"));
+
+    // `all`: the platform team lets annotations lift denials; the request is allowed silently
+    // and the audit log says what was silenced.
+    let (answer, metrics) = call_counted(
+        crate::support::policy("allowIgnoreAnnotations: all\n"),
+        "/validate",
+        &both,
+    )
+    .await;
+    let response = &answer["response"];
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("warnings").is_none(), "{response}");
+    assert_eq!(
+        response["auditAnnotations"]["suppressed"],
+        "[\"namespace-injection-conflict\"]"
+    );
+    assert!(
+        metrics.contains(
+            "meshgate_rule_findings_suppressed_total{rule=\"namespace-injection-conflict\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    // `none`: annotations are not read; the denial carries no note about them.
+    let (answer, _) = call_counted(
+        crate::support::policy("allowIgnoreAnnotations: none\n"),
+        "/validate",
+        &both,
+    )
+    .await;
+    assert_eq!(answer["response"]["allowed"], false);
+    assert!(
+        !answer["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("silenced")
+    );
+}
+
+#[tokio::test]
+async fn ignore_annotations_silence_warnings_and_need_a_reason() {
+    let mut labelled = captured("namespace-create-both-labels.json");
+    labelled["request"]["object"]["metadata"]["labels"] = json!({"istio-injection": "true"});
+    let warned = |answer: &Value| crate::support::warnings_of(answer);
+    let (answer, _) = call_counted(Policy::default(), "/validate", &labelled).await;
+    assert_eq!(
+        warned(&answer),
+        [
+            "namespace-injection-label-value: metadata.labels[istio-injection]: Istio ignores istio-injection=true: write enabled or disabled"
+        ]
+    );
+    // With a reason, the warning is silenced under the default policy.
+    annotate(
+        &mut labelled,
+        json!({"ignore.meshgate.io/namespace-injection-label-value": "read by the batch scheduler"}),
+    );
+    let (answer, _) = call_counted(Policy::default(), "/validate", &labelled).await;
+    assert_eq!(answer["response"]["allowed"], true);
+    assert_eq!(warned(&answer), Vec::<String>::new());
+    assert_eq!(
+        answer["response"]["auditAnnotations"]["suppressed"],
+        "[\"namespace-injection-label-value\"]"
+    );
+    // Without one, nothing is silenced and the annotation is a finding of its own.
+    annotate(
+        &mut labelled,
+        json!({"ignore.meshgate.io/namespace-injection-label-value": ""}),
+    );
+    let (answer, _) = call_counted(Policy::default(), "/validate", &labelled).await;
+    assert_eq!(
+        warned(&answer),
+        [
+            "namespace-injection-label-value: metadata.labels[istio-injection]: Istio ignores istio-injection=true: write enabled or disabled",
+            "ignore-annotation: metadata.annotations[ignore.meshgate.io/namespace-injection-label-value]: no reason given, so it silences nothing: write why the rule does not apply here"
+        ]
+    );
+    assert!(
+        answer["response"]["auditAnnotations"]
+            .get("suppressed")
+            .is_none()
+    );
+}
