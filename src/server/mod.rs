@@ -117,6 +117,37 @@ pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result
     Ok(policy.with_mode(mode))
 }
 
+/// Says at start what is in force and where it came from: the first thing to check when
+/// meshgate does not do what was expected.
+fn log_policy(policy: &Policy, config: &ServeConfig) {
+    let source = config.policy.as_ref().map_or_else(
+        || "built-in default".to_string(),
+        |p| p.display().to_string(),
+    );
+    let mode_from = if config.mode.is_some() {
+        "--mode / MESHGATE_MODE (overrides the policy file)"
+    } else if config.policy.is_some() {
+        "the policy file"
+    } else {
+        "the built-in default"
+    };
+    let active = crate::rules::Rule::ALL
+        .iter()
+        .filter(|rule| policy.action(**rule) != crate::rules::Action::Off)
+        .count();
+    tracing::info!(
+        mode = policy.mode.as_str(),
+        mode_from,
+        policy = source,
+        rules = active,
+        rules_off = crate::rules::Rule::ALL.len() - active,
+        min_istio_version = %policy.min_istio_version,
+        allow_ignore_annotations = policy.allow_ignore_annotations.as_str(),
+        "policy in force: {} mode, {active} rules",
+        policy.mode
+    );
+}
+
 /// `file:line:column: message`, or `file: message` when the fault has no position: each
 /// fault said once, with the file it is in.
 pub fn policy_error(path: &Path, error: &PolicyError) -> String {
@@ -157,11 +188,40 @@ fn development_credentials(requirements: &Requirements) -> anyhow::Result<Creden
          meshgate serves a self-signed certificate for localhost and 127.0.0.1 made at start. \
          No API server will trust it. Use `meshgate certs` or cert-manager for a cluster."
     );
+    match write_development_ca(&bundle.ca_pem) {
+        Ok(()) => tracing::info!(
+            "development CA written to {DEVELOPMENT_CA}: curl --cacert {DEVELOPMENT_CA} \
+             https://localhost:<port>/validate trusts this server"
+        ),
+        Err(e) => tracing::warn!("development CA not written to {DEVELOPMENT_CA}: {e}"),
+    }
     Ok(tls::load_credentials(
         bundle.cert_pem.as_bytes(),
         bundle.key_pem.as_bytes(),
         requirements,
     )?)
+}
+
+/// Where `serve` leaves the development certificate's CA, for clients trying it locally.
+pub const DEVELOPMENT_CA: &str = "certs/development-ca.crt";
+
+/// Writes the development CA (public, made anew at every start). An existing file or link of
+/// that name is removed first and the new file created exclusively, so a link is never
+/// followed.
+fn write_development_ca(pem: &str) -> std::io::Result<()> {
+    let path = Path::new(DEVELOPMENT_CA);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    std::io::Write::write_all(&mut file, pem.as_bytes())
 }
 
 fn read_client_ca(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
@@ -194,6 +254,7 @@ pub struct Bound {
 pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
     let metrics = Arc::new(Metrics::default());
     let policy = load_policy(config.policy.as_ref(), config.mode)?;
+    log_policy(&policy, &config);
     // Parsed here so that no request pays for it.
     if !crate::schema::load() {
         bail!("the Istio schema shipped in this binary did not load");

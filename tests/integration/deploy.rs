@@ -270,11 +270,16 @@ fn common_invariants(name: &str, install: &Install) {
             .is_some_and(|c| c.name == "meshgate-policy")
     }));
 
-    // The policy shipped is the built-in default.
+    // The policy shipped is the built-in default (in the overlay's mode).
+    assert_eq!(install.config_maps.len(), 1, "{name}: one policy ConfigMap");
     let policy_text = install.config_maps[0].data.as_ref().unwrap()["policy.yaml"].clone();
+    let policy = policy_text.parse::<meshgate::policy::Policy>().unwrap();
     assert_eq!(
-        policy_text.parse::<meshgate::policy::Policy>().unwrap(),
-        meshgate::policy::Policy::default()
+        policy
+            .clone()
+            .with_mode(Some(meshgate::policy::Mode::Enforce)),
+        meshgate::policy::Policy::default(),
+        "{name}"
     );
 
     // Service 443 → the webhook port; a PodDisruptionBudget; the network policy.
@@ -493,22 +498,28 @@ fn every_overlay_renders_into_a_safe_install() {
         "cert-manager writes the Secret"
     );
 
-    // audit: the same install in audit mode.
+    // audit: the same install with the policy in audit mode (otherwise the default policy, as
+    // `common_invariants` checks). The mode is the policy's, not an environment variable's, so
+    // editing the ConfigMap to `mode: enforce` switches it.
     let audit = install(&render(&deploy.join("overlays/audit")));
     common_invariants("audit", &audit);
-    let env = audit.deployments[0]
+    let policy_text = audit.config_maps[0].data.as_ref().unwrap()["policy.yaml"].clone();
+    let policy = policy_text.parse::<meshgate::policy::Policy>().unwrap();
+    assert_eq!(policy.mode, meshgate::policy::Mode::Audit);
+    let container = &audit.deployments[0]
         .spec
         .template
         .spec
         .as_ref()
         .unwrap()
-        .containers[0]
-        .env
-        .clone()
-        .unwrap();
+        .containers[0];
     assert!(
-        env.iter()
-            .any(|e| e.name == "MESHGATE_MODE" && e.value.as_deref() == Some("audit"))
+        container
+            .env
+            .iter()
+            .flatten()
+            .all(|e| e.name != "MESHGATE_MODE"),
+        "no environment variable overrides the policy's mode"
     );
 }
 

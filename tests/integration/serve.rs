@@ -798,9 +798,12 @@ async fn without_certificates_serve_uses_a_development_certificate_for_localhost
     let ca = base64::engine::general_purpose::STANDARD
         .decode(warning["fields"]["ca_bundle"].as_str().unwrap())
         .unwrap();
+    // The same CA is left in certs/development-ca.crt for `curl --cacert` (the README's try-it).
+    let written = std::fs::read(dir.path().join("certs/development-ca.crt")).unwrap();
+    assert_eq!(written, ca);
     let client = ClientOptions {
         server_name: "localhost".into(),
-        ..ClientOptions::api_server(ca)
+        ..ClientOptions::api_server(written)
     };
     let mut api = ApiServer::connect(server.addr, &client).await.unwrap();
     assert_eq!(
@@ -808,6 +811,57 @@ async fn without_certificates_serve_uses_a_development_certificate_for_localhost
             .await["response"]["allowed"],
         false
     );
+    // ... and /metrics then shows the review.
+    assert_eq!(
+        server.metric(r#"meshgate_admission_requests_total{webhook="validate",kind="Namespace",operation="CREATE",decision="denied"}"#),
+        Some(1.0)
+    );
+}
+
+#[test]
+fn start_up_says_which_mode_and_policy_are_in_force() {
+    let dir = temp();
+    let in_force = |server: &Server| -> Value {
+        server
+            .logs()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| {
+                l["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("policy in force"))
+            })
+            .expect("a policy line at start")["fields"]
+            .clone()
+    };
+    let server = Server::start(dir.path(), &[]);
+    let fields = in_force(&server);
+    assert_eq!(fields["message"], "policy in force: enforce mode, 31 rules");
+    assert_eq!(fields["mode"], "enforce");
+    assert_eq!(fields["mode_from"], "the built-in default");
+    assert_eq!(fields["policy"], "built-in default");
+    assert_eq!(fields["rules"], 31);
+    assert_eq!(fields["rules_off"], 0);
+    assert_eq!(fields["min_istio_version"], "1.4");
+    assert_eq!(fields["allow_ignore_annotations"], "warnings");
+    drop(server);
+
+    // The audit overlay's MESHGATE_MODE wins over the file, and the log says so.
+    let policy = write_policy(
+        dir.path(),
+        "policy.yaml",
+        "mode: enforce\nrules:\n  virtualservice-weights: off\n",
+    );
+    let args = vec!["--policy".to_string(), policy.display().to_string()];
+    let server = Server::start_with_env(dir.path(), &args, &[("MESHGATE_MODE", "audit")]);
+    let fields = in_force(&server);
+    assert_eq!(fields["message"], "policy in force: audit mode, 30 rules");
+    assert_eq!(
+        fields["mode_from"],
+        "--mode / MESHGATE_MODE (overrides the policy file)"
+    );
+    assert_eq!(fields["policy"], policy.display().to_string());
+    assert_eq!(fields["rules_off"], 1);
 }
 
 #[tokio::test]
