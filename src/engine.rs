@@ -1,6 +1,6 @@
 //! The engine: applies a policy (mode, per-rule action, exemptions, `minIstioVersion`,
 //! ratcheting) to the findings of the rules, and turns them into what each webhook does with
-//! them — the decision table of RULES.md, in one place.
+//! them — the decision table of the README, in one place.
 
 use std::collections::HashSet;
 

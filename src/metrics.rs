@@ -1,4 +1,4 @@
-//! Prometheus metrics of INTERFACE.md, kept in fixed arrays of atomics: every label takes values
+//! Prometheus metrics the README lists, kept in fixed arrays of atomics: every label takes values
 //! from a small closed set, so recording never allocates or takes a lock on the request path.
 
 use std::fmt::Write as _;

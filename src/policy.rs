@@ -144,7 +144,7 @@ struct PolicyFile {
 pub struct Policy {
     /// Enforce or audit.
     pub mode: Mode,
-    /// The oldest control plane that still reads these objects; gates fixes (RULES.md).
+    /// The oldest control plane that still reads these objects; gates fixes and version-dependent verdicts.
     pub min_istio_version: IstioVersion,
     /// Objects in these namespaces, and the Namespaces of these names, are not checked.
     pub exempt_namespaces: HashSet<String>,

@@ -1,5 +1,5 @@
 //! AdmissionReview in, AdmissionReview out: decodes the API server's request, runs the engine
-//! and encodes its answer exactly as `spec/INTERFACE.md` states. `serve` and `review` both call
+//! and encodes its answer exactly as the README states. `serve` and `review` both call
 //! [`review`], so the offline answer is byte for byte the server's.
 
 pub mod response;

@@ -49,7 +49,7 @@ pub enum Command {
     Certs(CertsArgs),
 }
 
-/// Runs a parsed command line; the exit code follows INTERFACE.md.
+/// Runs a parsed command line; the exit codes are the README's.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
@@ -79,7 +79,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Where the serving certificate comes from, per INTERFACE.md: both flags, or neither and
+/// Where the serving certificate comes from, per the README: both flags, or neither and
 /// `certs/tls.crt` + `certs/tls.key`, or the development certificate.
 fn tls_source(args: &ServeArgs) -> anyhow::Result<TlsSource> {
     match (&args.tls_cert, &args.tls_key) {

@@ -1,4 +1,4 @@
-//! `destinationrule-deprecated-fields`: the three deprecated traffic-policy settings of RULES.md,
+//! `destinationrule-deprecated-fields`: the three deprecated traffic-policy settings of docs/rules.md,
 //! at every place a traffic policy can stand (the top level, each `portLevelSettings[]`, each
 //! subset's policy and its port-level settings).
 

@@ -1,4 +1,4 @@
-//! Namespace injection labels (RULES.md "Namespaces"): which injector a namespace selects, and
+//! Namespace injection labels (docs/rules.md): which injector a namespace selects, and
 //! the repair that keeps the label the request itself set.
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! Field paths in the two notations meshgate speaks: the human path of RULES.md
+//! Field paths in the two notations meshgate speaks: the human path of findings
 //! (`spec.http[0].fault`, `metadata.labels[istio.io/rev]`) and the RFC 6901 JSON Pointer that
 //! JSON Patch needs (`/spec/http/0/fault`, `/metadata/labels/istio.io~1rev`).
 
@@ -107,7 +107,7 @@ fn is_plain_identifier(key: &str) -> bool {
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
-            // A finding about the whole object names `apiVersion` (RULES.md, "path").
+            // A finding about the whole object names `apiVersion` (as the catalog documents).
             return f.write_str("apiVersion");
         }
         for (i, segment) in self.0.iter().enumerate() {

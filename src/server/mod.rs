@@ -1,5 +1,5 @@
 //! `meshgate serve`: the HTTPS webhook listener and the plain-HTTP admin listener, credential
-//! and policy reloads, and the shutdown sequence Kubernetes needs (INTERFACE.md "Shutdown").
+//! and policy reloads, and the shutdown sequence Kubernetes needs (README "Endpoints").
 //! The limits that keep the process alive under hostile input are in `budget` (memory),
 //! `lanes` (CPU) and `connection` (sockets); RELIABILITY.md states them.
 
@@ -315,7 +315,7 @@ pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
 }
 
 impl Bound {
-    /// Serves until `shutdown` resolves, then drains as INTERFACE.md describes and returns.
+    /// Serves until `shutdown` resolves, then drains as the README describes and returns.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let Bound {
             config,

@@ -1,5 +1,5 @@
 //! The HTTPS endpoints `POST /validate` and `POST /mutate`: content type, body limit, one
-//! tracing span and metrics per review, and the plain-text 4xx answers of INTERFACE.md. The
+//! tracing span and metrics per review, and the plain-text 4xx answers the README lists. The
 //! decision itself is [`crate::admission::review`], the same call `meshgate review` makes.
 //!
 //! Each request lives within a deadline: the API server's `?timeout=` less a tenth (so the

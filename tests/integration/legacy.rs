@@ -1,6 +1,6 @@
 //! Legacy and deprecated Istio fields through `/mutate` and `/validate`: Istio's own old
 //! manifests, generated VirtualServices, the default `minIstioVersion`, conflicts and audit mode.
-//! Expected objects come from `convert`, a direct transcription of the RULES.md tables that is
+//! Expected objects come from `convert`, a direct transcription of the conversion tables (docs/rules.md) that is
 //! independent of the patch machinery under test.
 
 use meshgate::engine::Webhook;
@@ -15,7 +15,7 @@ use crate::support::*;
 const CURRENT: &str = "minIstioVersion: \"1.24\"\n";
 
 // ---------------------------------------------------------------------------------------------
-// The oracle: RULES.md's conversion tables applied to a whole object, in the plainest way.
+// The oracle: the conversion tables applied to a whole object, in the plainest way.
 
 fn take_any(map: &mut Map<String, Value>, camel: &str, snake: &str) -> Vec<Value> {
     [camel, snake]
@@ -145,7 +145,7 @@ fn convert_percent(holder: &mut Map<String, Value>) {
     }
 }
 
-/// What a VirtualService must look like after meshgate's fixes, per RULES.md.
+/// What a VirtualService must look like after meshgate's fixes, per the conversion tables.
 fn convert(object: &Value) -> Value {
     let mut out = object.clone();
     let spec = out["spec"].as_object_mut().unwrap();
@@ -237,7 +237,7 @@ fn conflicting_routes(object: &Value) -> bool {
 // ---------------------------------------------------------------------------------------------
 
 /// Runs `/mutate` on a review, applies the patch like the API server, and checks the four
-/// properties: the patch applies, the result is what RULES.md says, it validates against the v1
+/// properties: the patch applies, the result is what the conversion tables say, it validates against the v1
 /// schema (unless a conflict had to be left for a human), and a second review patches nothing.
 fn mutate_and_check(
     policy: &meshgate::policy::Policy,
@@ -259,7 +259,7 @@ fn mutate_and_check(
     let expected = convert(received);
     assert_eq!(
         patched, expected,
-        "patched object differs from the RULES.md conversion of\n{received:#}"
+        "patched object differs from the table conversion of\n{received:#}"
     );
     if !conflicting_routes(received) {
         let errors = schema::validate_spec(ObjectKind::VirtualService, &patched);

@@ -422,7 +422,7 @@ async fn tls12_and_h2_are_served() {
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
 }
 
-/// Every bad request gets the HTTP code of INTERFACE.md, never `allowed: false`, and the server
+/// Every bad request gets the HTTP code the README lists, never `allowed: false`, and the server
 /// keeps serving.
 #[tokio::test]
 async fn bad_requests_get_their_codes_and_the_server_keeps_serving() {

@@ -1,6 +1,6 @@
 //! `virtualservice-legacy-fields` (removed in Istio 1.5: current CRDs drop them) and
 //! `virtualservice-deprecated-fields` (still declared, deprecated): each field found, in camelCase
-//! or snake_case, with the conversion of RULES.md as its fix.
+//! or snake_case, with the conversion docs/rules.md describes as its fix.
 
 use std::collections::HashMap;
 

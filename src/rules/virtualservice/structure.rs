@@ -1,4 +1,4 @@
-//! The structural VirtualService rules of RULES.md, following Istio's own validation
+//! The structural VirtualService rules of docs/rules.md, following Istio's own validation
 //! (`validateVirtualService` and friends): hosts, routes, destinations, weights, fault injection,
 //! mirroring, gateway references, `exportTo`, and the `external-mesh` (Cloud Run) pattern.
 
