@@ -15,9 +15,16 @@ use tower::ServiceExt;
 use crate::support::{captured, namespace_update};
 
 async fn call(policy: Policy, path: &str, review: &Value) -> (u16, Value) {
+    let (status, answer, _) = send(policy, path, review).await;
+    (status, answer)
+}
+
+/// One request through a fresh router: status, JSON answer (`Null` if none) and the metrics.
+async fn send(policy: Policy, path: &str, review: &Value) -> (u16, Value, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::default());
     let app = router(WebhookState::new(
         Engine::new(policy),
-        Arc::new(Metrics::default()),
+        metrics.clone(),
         RequestLimits::default(),
     ));
     let request = axum::http::Request::post(format!("{path}?timeout=10s"))
@@ -27,7 +34,11 @@ async fn call(policy: Policy, path: &str, review: &Value) -> (u16, Value) {
     let response = app.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+        metrics,
+    )
 }
 
 async fn default_answer(path: &str, fixture: &str) -> Value {
@@ -151,20 +162,9 @@ async fn a_fix_policy_patches_the_migration_relabel() {
 
 /// `call`, keeping the metrics the router recorded.
 async fn call_counted(policy: Policy, path: &str, review: &Value) -> (Value, String) {
-    let metrics = Arc::new(Metrics::default());
-    let app = router(WebhookState::new(
-        Engine::new(policy),
-        metrics.clone(),
-        RequestLimits::default(),
-    ));
-    let request = axum::http::Request::post(format!("{path}?timeout=10s"))
-        .header("content-type", "application/json")
-        .body(Body::from(serde_json::to_vec(review).unwrap()))
-        .unwrap();
-    let response = app.oneshot(request).await.unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (serde_json::from_slice(&body).unwrap(), metrics.render())
+    let (status, answer, metrics) = send(policy, path, review).await;
+    assert_eq!(status, 200);
+    (answer, metrics.render())
 }
 
 fn annotate(review: &mut Value, annotations: Value) {
