@@ -5,6 +5,7 @@
 
 pub mod api_version;
 pub mod destinationrule;
+pub mod docs;
 pub mod edit;
 pub mod export_to;
 pub mod names;
