@@ -179,6 +179,51 @@ pub struct CertsArgs {
     pub ip: Vec<IpAddr>,
 }
 
+/// The format of `meshgate rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    /// An aligned table.
+    Text,
+    /// A JSON array, one object per rule.
+    Json,
+    /// The Markdown of docs/rules.md.
+    Markdown,
+}
+
+/// Flags of `meshgate rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format; `markdown` is docs/rules.md.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CatalogFormat,
+}
+
+/// Flags of `meshgate explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, e.g. virtualservice-weights (`meshgate rules` lists them).
+    pub rule: String,
+}
+
+/// The shells `meshgate completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+}
+
+/// Flags of `meshgate completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
 /// Parses `5s`, `500ms`, `2m`, `1h` or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();

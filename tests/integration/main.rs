@@ -15,6 +15,7 @@ mod hostile;
 mod legacy;
 mod lint;
 mod router;
+mod rule_docs;
 mod rules_bounds;
 mod serve;
 mod untrusted_files;
