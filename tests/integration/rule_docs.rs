@@ -1,6 +1,6 @@
 //! The rule catalog as users read it from the built binary: `meshgate rules` in each format,
-//! `meshgate explain`, docs/rules.md (which must be the Markdown output), and `meshgate
-//! completions`.
+//! `meshgate explain`, docs/rules.md (which must be the Markdown output), the documentation links
+//! of the SARIF report, and `meshgate completions`.
 
 use std::path::Path;
 
@@ -188,6 +188,40 @@ fn usage_mistakes_exit_2() {
         stderr.contains("nope") && stderr.contains("markdown"),
         "{stderr}"
     );
+}
+
+#[test]
+fn sarif_rules_link_to_their_section_of_docs_rules_md() {
+    let out = run(
+        &["check", "--format", "sarif", "."],
+        &fixtures("check-tree"),
+        None,
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .unwrap();
+    assert_eq!(rules.len(), Rule::ALL.len());
+    for (entry, rule) in rules.iter().zip(Rule::ALL) {
+        let uri = entry["helpUri"].as_str().unwrap();
+        let anchor = uri
+            .strip_prefix("https://github.com/meshgate/meshgate/blob/main/docs/rules.md#")
+            .unwrap_or_else(|| panic!("{uri}"));
+        assert_eq!(anchor, rule.id());
+        assert!(docs.contains(&format!("\n## {anchor}\n")), "{anchor}");
+        let help = entry["help"]["text"].as_str().unwrap();
+        match rule.fixing() {
+            meshgate::rules::Fixable::No => assert!(!help.contains("fixed"), "{help}"),
+            meshgate::rules::Fixable::Webhook => {
+                assert!(help.contains("mutating webhook only"), "{help}")
+            }
+            meshgate::rules::Fixable::WebhookAndFiles => {
+                assert!(help.contains("by meshgate fix"), "{help}")
+            }
+        }
+    }
 }
 
 #[test]
