@@ -16,7 +16,7 @@ pub use args::*;
 
 use crate::admission;
 use crate::catalog_docs;
-use crate::certs::{self, CertRequest};
+use crate::certs::{self, CertRequest, Existing};
 use crate::engine::{Engine, Webhook};
 use crate::lint::inputs::Symlinks;
 use crate::lint::run::{self, FixOutput};
@@ -54,6 +54,8 @@ pub enum Command {
     /// describes each fix.
     Fix(FixArgs),
     /// Write a CA and a serving certificate for the webhook Service; print the caBundle.
+    ///
+    /// Existing ca.crt, tls.crt or tls.key in --out-dir are kept unless --force is given.
     Certs(CertsArgs),
     /// List every rule: kinds, severity, default action, fixability and what it checks.
     ///
@@ -316,6 +318,17 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
+    let existing = certs::existing_files(&args.out_dir);
+    if !existing.is_empty() && !args.force {
+        let dir = args.out_dir.display();
+        let files: Vec<String> = existing.iter().map(|f| format!("{dir}/{f}")).collect();
+        bail!(
+            "{} already there: pass --force to replace {} (with a new CA, which both webhook \
+             configurations then need as caBundle)",
+            files.join(", "),
+            if files.len() == 1 { "it" } else { "them" }
+        );
+    }
     let mut dns_names = certs::service_names(&args.service, &args.namespace);
     dns_names.extend(args.dns.iter().cloned());
     let bundle = certs::generate(&CertRequest {
@@ -325,8 +338,13 @@ fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
         days: args.days,
     })
     .context("generating certificates")?;
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Keep
+    };
     bundle
-        .write_to(&args.out_dir)
+        .write_to(&args.out_dir, existing)
         .with_context(|| format!("--out-dir {}", args.out_dir.display()))?;
     eprintln!(
         "wrote {dir}/ca.crt, {dir}/tls.crt and {dir}/tls.key (valid {} days); caBundle on stdout",
