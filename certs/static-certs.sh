@@ -5,11 +5,18 @@
 #
 #   certs/static-certs.sh [OVERLAY_DIR] [meshgate certs flags...]
 #
-# MESHGATE names the meshgate binary (default: `meshgate` on PATH, else `cargo run --release --`).
+# Once the overlay has certificates, `meshgate certs` refuses to replace them: run it again with
+# --force (`certs/static-certs.sh --force`) to make a new CA and pair, and the patch with the new
+# caBundle. MESHGATE names the meshgate binary (default: `meshgate` on PATH, else
+# `cargo run --release --`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-overlay=${1:-$root/deploy/overlays/static-certs}
-shift || true
+overlay=$root/deploy/overlays/static-certs
+# A first argument that is not a flag is the overlay folder.
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  overlay=$1
+  shift
+fi
 if [ -n "${MESHGATE:-}" ]; then
   meshgate=("$MESHGATE")
 elif command -v meshgate >/dev/null 2>&1; then

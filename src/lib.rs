@@ -3,6 +3,7 @@
 //! the AdmissionReview wire format; `server` and `cli` are thin shells around them.
 
 pub mod admission;
+pub mod catalog_docs;
 pub mod certs;
 pub mod cli;
 pub mod engine;

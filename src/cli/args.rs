@@ -159,24 +159,83 @@ pub struct ReviewArgs {
 /// Flags of `meshgate certs`.
 #[derive(Debug, Args)]
 pub struct CertsArgs {
-    /// The webhook's Service name.
-    #[arg(long)]
+    /// The webhook's Service name (a DNS-1123 label).
+    #[arg(long, value_parser = dns_label)]
     pub service: String,
-    /// The Service's namespace.
-    #[arg(long)]
+    /// The Service's namespace (a DNS-1123 label).
+    #[arg(long, value_parser = dns_label)]
     pub namespace: String,
     /// Where to write ca.crt, tls.crt and tls.key.
     #[arg(long, default_value = "certs")]
     pub out_dir: PathBuf,
+    /// Replace ca.crt, tls.crt and tls.key when --out-dir already has them (the new CA then
+    /// has to go into both webhook configurations' caBundle).
+    #[arg(long)]
+    pub force: bool,
     /// Validity in days.
     #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub days: u32,
-    /// Extra DNS name for the certificate (repeatable).
-    #[arg(long = "dns")]
+    /// Extra DNS name for the certificate (repeatable; a DNS-1123 subdomain, `*.` allowed first).
+    #[arg(long = "dns", value_parser = dns_name)]
     pub dns: Vec<String>,
     /// Extra IP address for the certificate (repeatable).
     #[arg(long = "ip")]
     pub ip: Vec<IpAddr>,
+}
+
+/// The format of `meshgate rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    /// An aligned table.
+    Text,
+    /// A JSON array, one object per rule.
+    Json,
+    /// The Markdown of docs/rules.md.
+    Markdown,
+}
+
+/// Flags of `meshgate rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format; `markdown` is docs/rules.md.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CatalogFormat,
+}
+
+/// Flags of `meshgate explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, e.g. virtualservice-weights (`meshgate rules` lists them).
+    pub rule: String,
+}
+
+/// The shells `meshgate completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+}
+
+/// Flags of `meshgate completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// A `--service` or `--namespace` value: a DNS-1123 label, as Kubernetes names them.
+fn dns_label(text: &str) -> Result<String, String> {
+    crate::certs::check_dns_label(text).map(|()| text.to_string())
+}
+
+/// A `--dns` value: a DNS name a certificate can carry.
+fn dns_name(text: &str) -> Result<String, String> {
+    crate::certs::check_dns_name(text).map(|()| text.to_string())
 }
 
 /// Parses `5s`, `500ms`, `2m`, `1h` or a plain number of seconds.

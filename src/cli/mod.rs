@@ -1,6 +1,6 @@
-//! The command line: `serve`, `review`, `check`, `fix` and `certs`, each a thin shell around the
-//! library. Exit codes: 0 success, 1 findings at or above the threshold, 2 usage, I/O or parse
-//! errors.
+//! The command line: `serve`, `review`, `check`, `fix`, `certs`, `rules`, `explain` and
+//! `completions`, each a thin shell around the library. Exit codes: 0 success, 1 findings at or
+//! above the threshold, 2 usage, I/O or parse errors.
 
 mod args;
 
@@ -15,10 +15,12 @@ use tracing_subscriber::filter::LevelFilter;
 pub use args::*;
 
 use crate::admission;
-use crate::certs::{self, CertRequest};
+use crate::catalog_docs;
+use crate::certs::{self, CertRequest, Existing};
 use crate::engine::{Engine, Webhook};
 use crate::lint::inputs::Symlinks;
 use crate::lint::run::{self, FixOutput};
+use crate::rules::Rule;
 use crate::server::{self, ServeConfig, TlsSource};
 use crate::telemetry::{self, LogFormat};
 
@@ -42,33 +44,54 @@ pub enum Command {
     /// Answer one AdmissionReview from a file or stdin exactly as `serve` would.
     Review(ReviewArgs),
     /// Lint manifests offline with the webhook's rules: files, directories, `-` for stdin.
+    ///
+    /// Each finding names its rule; `meshgate explain RULE` and docs/rules.md say what it
+    /// checks, why it matters and how to fix or silence it.
     Check(CheckArgs),
     /// Apply every fix the mutating webhook would apply to manifest files.
+    ///
+    /// `meshgate rules` shows which rules `fix` repairs (fixable `webhook, fix`); docs/rules.md
+    /// describes each fix.
     Fix(FixArgs),
     /// Write a CA and a serving certificate for the webhook Service; print the caBundle.
+    ///
+    /// Existing ca.crt, tls.crt or tls.key in --out-dir are kept unless --force is given.
     Certs(CertsArgs),
+    /// List every rule: kinds, severity, default action, fixability and what it checks.
+    ///
+    /// `--format markdown` prints docs/rules.md, which also holds each rule's explanation.
+    Rules(RulesArgs),
+    /// Explain one rule: what it checks, why it matters, an example, how to silence it.
+    ///
+    /// Also how it is fixed and the Istio analyzer message it matches: the rule's section of
+    /// docs/rules.md.
+    Explain(ExplainArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    ///
+    /// For example `meshgate completions bash > /etc/bash_completion.d/meshgate`, or
+    /// `meshgate completions fish > ~/.config/fish/completions/meshgate.fish`.
+    Completions(CompletionsArgs),
 }
 
 /// Runs a parsed command line; the exit codes are the README's.
 pub fn run(cli: Cli) -> ExitCode {
+    // `serve` sets up its own logging from its flags; the one-shot commands log only warnings.
+    if !matches!(cli.command, Command::Serve(_)) {
+        telemetry::init(LogFormat::Text, LevelFilter::WARN);
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Review(args) => {
-            telemetry::init(LogFormat::Text, LevelFilter::WARN);
-            review(&args)
-        }
-        Command::Check(args) => {
-            telemetry::init(LogFormat::Text, LevelFilter::WARN);
-            check(&args)
-        }
-        Command::Fix(args) => {
-            telemetry::init(LogFormat::Text, LevelFilter::WARN);
-            fix(&args)
-        }
-        Command::Certs(args) => {
-            telemetry::init(LogFormat::Text, LevelFilter::WARN);
-            write_certs(&args)
-        }
+        Command::Review(args) => review(&args),
+        Command::Check(args) => check(&args),
+        Command::Fix(args) => fix(&args),
+        Command::Certs(args) => write_certs(&args),
+        Command::Rules(args) => print(&match args.format {
+            CatalogFormat::Text => catalog_docs::rules_table(),
+            CatalogFormat::Json => catalog_docs::rules_json(),
+            CatalogFormat::Markdown => catalog_docs::rules_markdown(),
+        }),
+        Command::Explain(args) => explain(&args),
+        Command::Completions(args) => completions(&args),
     };
     match result {
         Ok(code) => code,
@@ -287,6 +310,17 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
+    let existing = certs::existing_files(&args.out_dir);
+    if !existing.is_empty() && !args.force {
+        let dir = args.out_dir.display();
+        let files: Vec<String> = existing.iter().map(|f| format!("{dir}/{f}")).collect();
+        bail!(
+            "{} already there: pass --force to replace {} (with a new CA, which both webhook \
+             configurations then need as caBundle)",
+            files.join(", "),
+            if files.len() == 1 { "it" } else { "them" }
+        );
+    }
     let mut dns_names = certs::service_names(&args.service, &args.namespace);
     dns_names.extend(args.dns.iter().cloned());
     let bundle = certs::generate(&CertRequest {
@@ -296,8 +330,13 @@ fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
         days: args.days,
     })
     .context("generating certificates")?;
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Keep
+    };
     bundle
-        .write_to(&args.out_dir)
+        .write_to(&args.out_dir, existing)
         .with_context(|| format!("--out-dir {}", args.out_dir.display()))?;
     eprintln!(
         "wrote {dir}/ca.crt, {dir}/tls.crt and {dir}/tls.key (valid {} days); caBundle on stdout",
@@ -307,6 +346,47 @@ fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {
     let mut out = Stdout::new();
     let written = writeln!(out, "{}", bundle.ca_bundle_base64()).and_then(|()| out.flush());
     finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
+}
+
+/// Writes a text to stdout: exit 0, also when the reader went away.
+fn print(text: &str) -> anyhow::Result<ExitCode> {
+    let mut out = Stdout::new();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    finish(&out, written.map(|()| run::EXIT_OK), "writing stdout")
+}
+
+/// The longest part of an unknown rule id an error message repeats.
+const SHOWN_ID_CHARS: usize = 100;
+
+fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    match args.rule.parse::<Rule>() {
+        Ok(rule) => print(&catalog_docs::explain_text(rule)),
+        Err(_) => {
+            let shown: String = args.rule.chars().take(SHOWN_ID_CHARS).collect();
+            let hint = match Rule::closest(&args.rule) {
+                Some(rule) => format!(": did you mean `{rule}`?"),
+                None => String::new(),
+            };
+            bail!(
+                "unknown rule `{}`{hint} (`meshgate rules` lists them)",
+                shown.escape_debug()
+            )
+        }
+    }
+}
+
+fn completions(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let shell = match args.shell {
+        CompletionShell::Bash => clap_complete::Shell::Bash,
+        CompletionShell::Zsh => clap_complete::Shell::Zsh,
+        CompletionShell::Fish => clap_complete::Shell::Fish,
+    };
+    // Into memory first: the generator panics when a write fails, and a closed pipe is an
+    // answer here, not a crash.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "meshgate", &mut script);
+    print(&String::from_utf8_lossy(&script))
 }
 
 #[cfg(test)]

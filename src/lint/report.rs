@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{InputError, LintFinding, SuppressedFinding};
+use crate::catalog_docs;
 use crate::rules::{Rule, Severity};
 
 /// Totals over a run.
@@ -197,12 +198,16 @@ pub fn sarif(
     let rules: Vec<Value> = Rule::ALL
         .iter()
         .map(|rule| {
+            let fixing = match catalog_docs::fixing_clause(*rule) {
+                "" => String::new(),
+                clause => format!("; {clause}"),
+            };
             json!({
                 "id": rule.id(),
                 "name": rule.id(),
                 "shortDescription": {"text": rule.summary()},
-                "help": {"text": format!("{} Default action: {}{}.", rule.summary(), rule.default_action().as_str(),
-                                          if rule.fixable() { "; fixable with meshgate fix" } else { "" })},
+                "helpUri": catalog_docs::help_uri(*rule),
+                "help": {"text": format!("{} Default action: {}{fixing}.", rule.summary(), rule.default_action().as_str())},
             })
         })
         .collect();

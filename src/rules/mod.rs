@@ -1,9 +1,11 @@
-//! The rule catalog of RULES.md: every rule id with its metadata, the finding and fix types, and
-//! `evaluate`, the one entry point the webhook and the CLI share. Rules are pure: they see an
-//! object and its request context, never HTTP, files or a cluster.
+//! The rule catalog (documented in docs/rules.md, printed by `meshgate rules`): every rule id with
+//! its metadata, the finding and fix types, and `evaluate`, the one entry point the webhook and
+//! the CLI share. Rules are pure: they see an object and its request context, never HTTP, files
+//! or a cluster.
 
 pub mod api_version;
 pub mod destinationrule;
+pub mod docs;
 pub mod edit;
 pub mod export_to;
 pub mod ignore;
@@ -80,7 +82,7 @@ impl Action {
 /// Declares the catalog once: variant, id, whether it is fixable, its default action.
 macro_rules! catalog {
     ($($variant:ident => $id:literal, fixable: $fixable:literal, default: $default:ident, $summary:literal;)*) => {
-        /// A rule of RULES.md.
+        /// A rule of the catalog.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule {
             $(#[doc = $summary] $variant,)*
@@ -153,6 +155,38 @@ catalog! {
     DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
     DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
     IgnoreAnnotation => "ignore-annotation", fixable: false, default: Warn, "An ignore.meshgate.io/<rule-id> annotation that silences nothing: it gives no reason, or names no rule.";
+}
+
+/// Where a fixable rule's repair is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fixable {
+    /// The rule has no fix.
+    No,
+    /// Only the mutating webhook fixes it: the repair depends on what an UPDATE changed, which
+    /// a manifest file does not show.
+    Webhook,
+    /// The mutating webhook and `meshgate fix` both apply the fix.
+    WebhookAndFiles,
+}
+
+impl Rule {
+    /// Where the rule's fix is applied (`fixable()` says whether there is one at all).
+    pub fn fixing(self) -> Fixable {
+        match self {
+            _ if !self.fixable() => Fixable::No,
+            // The namespace repairs keep the label an UPDATE added or changed and remove the
+            // others; a file is read as a CREATE, whose intent is unknown.
+            Rule::NamespaceInjectionConflict | Rule::NamespaceInjectionShadowedRevision => {
+                Fixable::Webhook
+            }
+            _ => Fixable::WebhookAndFiles,
+        }
+    }
+
+    /// Whether `meshgate fix` rewrites this rule's findings in manifest files.
+    pub fn fixable_offline(self) -> bool {
+        self.fixing() == Fixable::WebhookAndFiles
+    }
 }
 
 impl fmt::Display for Rule {

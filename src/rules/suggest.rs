@@ -1,42 +1,73 @@
-//! "Did you mean": the catalog's rule id closest to one that is not in it, for the messages
-//! of the policy loader and `explain`.
+//! "Did you mean": the catalog rule nearest to a mistyped rule id, for `meshgate explain` and the
+//! policy loader.
 
 use super::Rule;
+use super::spelling::edit_distance;
 
-/// Ids longer than this are not compared: the distance costs their product.
-const LONGEST_COMPARED: usize = 128;
+/// No id is longer than this; a longer input is no typo of one and costs no comparison.
+const LONGEST_INPUT: usize = 80;
 
 impl Rule {
-    /// The rule whose id is closest to `id` when one is close enough to be what was meant:
-    /// within a quarter of its length in edits (at least two), or equal but for a plural `s`.
+    /// The rule whose id is nearest to `id`, if one is near enough to be what was meant: within
+    /// an edit distance of 2, or of one per 8 characters for long ids, after ignoring case,
+    /// `_` for `-`, and a plural `s` on any word (`virtualservice-weight`,
+    /// `namespace-injection-conflicts`). `None` when nothing is that near, or when two rules are
+    /// equally near (a guess between them would mislead). An exact id gives its rule.
     pub fn closest(id: &str) -> Option<Rule> {
-        if id.len() > LONGEST_COMPARED {
-            return None;
-        }
-        let id = id.to_ascii_lowercase();
-        Rule::ALL
-            .iter()
-            .map(|rule| (edit_distance(&id, rule.id()), *rule))
-            .filter(|(distance, rule)| *distance <= (rule.id().len() / 4).max(2))
-            .min_by_key(|(distance, _)| *distance)
-            .map(|(_, rule)| rule)
+        let nearest = nearest(id, Rule::ALL.iter().map(|rule| rule.id()))?;
+        Rule::ALL.iter().copied().find(|rule| rule.id() == nearest)
     }
 }
 
-/// Levenshtein distance over bytes (ids are ASCII).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, &x) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, &y) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(x != y);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
+/// The candidate nearest to `typed` within its threshold; `None` for none or a tie.
+fn nearest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    if typed.chars().count() > LONGEST_INPUT {
+        return None;
     }
-    previous[b.len()]
+    let typed = normalized(typed);
+    let typed_singular = singular(&typed);
+    let mut best: Option<(usize, &str)> = None;
+    let mut tied = false;
+    for candidate in candidates {
+        let distance = edit_distance(&typed, candidate)
+            .min(edit_distance(&typed_singular, &singular(candidate)));
+        if distance > threshold(candidate) {
+            continue;
+        }
+        match best {
+            Some((nearest, _)) if distance > nearest => {}
+            Some((nearest, _)) if distance == nearest => tied = true,
+            _ => {
+                best = Some((distance, candidate));
+                tied = false;
+            }
+        }
+    }
+    best.filter(|_| !tied).map(|(_, candidate)| candidate)
+}
+
+/// How far a typo of `id` may be from it.
+fn threshold(id: &str) -> usize {
+    (id.len() / 8).max(2)
+}
+
+/// Lowercase, with `_` and spaces read as `-`.
+fn normalized(id: &str) -> String {
+    id.trim()
+        .chars()
+        .map(|c| match c {
+            '_' | ' ' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Each `-`-separated word without a trailing `s`: `hosts` and `host` compare equal.
+fn singular(id: &str) -> String {
+    id.split('-')
+        .map(|word| word.strip_suffix('s').unwrap_or(word))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[cfg(test)]
@@ -45,28 +76,54 @@ mod tests {
 
     #[test]
     fn near_misses_find_their_rule() {
-        for (typo, meant) in [
+        for (typed, meant) in [
             ("virtualservice-weight", Rule::VirtualServiceWeights),
-            ("virtualservice-wieghts", Rule::VirtualServiceWeights),
             (
                 "namespace-injection-conflicts",
                 Rule::NamespaceInjectionConflict,
             ),
             ("serviceentry-host", Rule::ServiceEntryHosts),
-            ("VirtualService-Routes", Rule::VirtualServiceRoutes),
+            ("virtualservice-wieghts", Rule::VirtualServiceWeights),
+            ("VirtualService_Weights", Rule::VirtualServiceWeights),
             (
-                "destinationrule-deprecated-field",
-                Rule::DestinationRuleDeprecatedFields,
+                "virtualservices-destination",
+                Rule::VirtualServiceDestinations,
             ),
+            ("serviceentry-exportto", Rule::ServiceEntryExportTo),
+            ("virtualservice-weights", Rule::VirtualServiceWeights),
         ] {
-            assert_eq!(Rule::closest(typo), Some(meant), "{typo}");
+            assert_eq!(Rule::closest(typed), Some(meant), "{typed}");
         }
     }
 
     #[test]
-    fn nonsense_finds_nothing() {
-        for text in ["weights", "", "sidecar-injection", &"x".repeat(10_000)] {
-            assert_eq!(Rule::closest(text), None, "{text}");
+    fn nonsense_and_ambiguity_find_nothing() {
+        for typed in [
+            "",
+            "nope",
+            "foo-bar",
+            "virtualservice-nope",
+            "virtualservice",
+            "serviceentry",
+            "deny",
+            &"virtualservice-weights".repeat(10),
+        ] {
+            assert_eq!(Rule::closest(typed), None, "{typed}");
+        }
+    }
+
+    #[test]
+    fn a_tie_suggests_nothing() {
+        let ids = ["mesh-alpha", "mesh-alphb"];
+        assert_eq!(nearest("mesh-alpha", ids.into_iter()), Some("mesh-alpha"));
+        assert_eq!(nearest("mesh-alphc", ids.into_iter()), None);
+        assert_eq!(nearest("mesh-alphas", ids.into_iter()), Some("mesh-alpha"));
+    }
+
+    #[test]
+    fn every_id_is_its_own_closest() {
+        for rule in Rule::ALL {
+            assert_eq!(Rule::closest(rule.id()), Some(*rule));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The binary as users run it: `review`, `certs`, and `serve` refusing bad start-up input.
+//! The binary as users run it: `review`, `certs` (and what it refuses to overwrite or write), and
+//! `serve` refusing bad start-up input.
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -337,4 +338,235 @@ fn serve_uses_certs_folder_when_present() {
             .any(|l| l.contains("DEVELOPMENT CERTIFICATE")),
         "certs/tls.crt and certs/tls.key are used when they exist"
     );
+}
+
+/// `meshgate certs` for the Service `meshgate` in `meshgate-system`, into `out_dir`, with `extra`.
+fn certs_into(
+    cwd: &std::path::Path,
+    out_dir: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "certs",
+        "--service",
+        "meshgate",
+        "--namespace",
+        "meshgate-system",
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    run(&args, cwd, None)
+}
+
+fn read_all(dir: &std::path::Path) -> Vec<Option<Vec<u8>>> {
+    ["ca.crt", "tls.crt", "tls.key"]
+        .iter()
+        .map(|name| std::fs::read(dir.join(name)).ok())
+        .collect()
+}
+
+#[test]
+fn certs_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("certs");
+    assert_eq!(certs_into(dir.path(), &out_dir, &[]).status.code(), Some(0));
+    let first = read_all(&out_dir);
+
+    let out = certs_into(dir.path(), &out_dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no caBundle for files not written");
+    let stderr = text(&out.stderr);
+    for name in ["ca.crt", "tls.crt", "tls.key"] {
+        assert!(
+            stderr.contains(&out_dir.join(name).display().to_string()),
+            "{name}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(read_all(&out_dir), first, "nothing was written");
+
+    // One file is enough to refuse, and then none is written.
+    let partial = dir.path().join("partial");
+    std::fs::create_dir(&partial).unwrap();
+    std::fs::write(partial.join("tls.key"), "keep me").unwrap();
+    let out = certs_into(dir.path(), &partial, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tls.key") && !stderr.contains("ca.crt"),
+        "{stderr}"
+    );
+    assert_eq!(
+        read_all(&partial),
+        [None, None, Some(b"keep me".to_vec())],
+        "nothing was written"
+    );
+
+    let out = certs_into(dir.path(), &out_dir, &["--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let replaced = read_all(&out_dir);
+    for (old, new) in first.iter().zip(&replaced) {
+        assert!(
+            new.is_some() && new != old,
+            "--force writes a new pair and CA"
+        );
+    }
+    use base64::Engine as _;
+    let ca_bundle = base64::engine::general_purpose::STANDARD
+        .decode(text(&out.stdout).trim())
+        .unwrap();
+    assert_eq!(Some(ca_bundle), replaced[0], "the caBundle is the new CA");
+}
+
+#[test]
+fn certs_checks_names_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str, &str, &str); 6] = [
+        (
+            &["--service", "Meshgate_X", "--namespace", "meshgate-system"],
+            "--service",
+            "Meshgate_X",
+            "DNS-1123 label",
+        ),
+        (
+            &["--service", "meshgate", "--namespace", "meshgate.system"],
+            "--namespace",
+            "meshgate.system",
+            "DNS-1123 label",
+        ),
+        (
+            &[
+                "--service",
+                "meshgate",
+                "--namespace",
+                "ns",
+                "--dns",
+                "web_hook.example",
+            ],
+            "--dns",
+            "web_hook.example",
+            "DNS-1123 subdomain",
+        ),
+        (
+            &[
+                "--service",
+                "meshgate",
+                "--namespace",
+                "ns",
+                "--dns",
+                "a.*.example",
+            ],
+            "--dns",
+            "a.*.example",
+            "wildcard",
+        ),
+        (
+            &[
+                "--service",
+                "meshgate",
+                "--namespace",
+                "ns",
+                "--dns",
+                "Webhook.Example",
+            ],
+            "--dns",
+            "Webhook.Example",
+            "lowercase",
+        ),
+        (
+            &[
+                "--service",
+                "meshgate",
+                "--namespace",
+                "ns",
+                "--dns",
+                "10.0.0.1",
+            ],
+            "--dns",
+            "10.0.0.1",
+            "--ip",
+        ),
+    ];
+    for (flags, flag, value, allowed) in cases {
+        let mut args = vec!["certs", "--out-dir", "out"];
+        args.extend(flags);
+        let out = run(&args, dir.path(), None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        for said in [flag, value, allowed] {
+            assert!(
+                stderr.contains(said),
+                "{flags:?} should say {said}: {stderr}"
+            );
+        }
+        assert!(
+            !dir.path().join("out").exists(),
+            "{flags:?}: nothing written"
+        );
+    }
+    // A leading wildcard is a DNS name a certificate can carry.
+    let out = run(
+        &[
+            "certs",
+            "--service",
+            "meshgate",
+            "--namespace",
+            "meshgate-system",
+            "--out-dir",
+            "out",
+            "--dns",
+            "*.webhook.example.test",
+        ],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn static_certs_script_keeps_its_certificates_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("certs/static-certs.sh");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/certs/static-certs.sh"),
+        &script,
+    )
+    .unwrap();
+    let overlay = dir.path().join("deploy/overlays/static-certs");
+    let patch = overlay.join("ca-bundle-patch.yaml");
+    let run_script = |args: &[&str]| {
+        std::process::Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .env("MESHGATE", binary())
+            .output()
+            .unwrap()
+    };
+    let first = run_script(&[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let written = (read_all(&overlay), std::fs::read(&patch).unwrap());
+
+    let again = run_script(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("--force"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        (read_all(&overlay), std::fs::read(&patch).unwrap()),
+        written,
+        "a refused run changes neither the certificates nor the patch"
+    );
+
+    let forced = run_script(&["--force"]);
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+    let new_patch = text(&std::fs::read(&patch).unwrap());
+    assert_ne!(new_patch.as_bytes(), written.1.as_slice());
+    use base64::Engine as _;
+    let ca = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(overlay.join("ca.crt")).unwrap());
+    assert!(new_patch.contains(&ca), "the patch carries the new CA");
 }

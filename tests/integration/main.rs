@@ -16,6 +16,7 @@ mod legacy;
 mod lint;
 mod policy_cli;
 mod router;
+mod rule_docs;
 mod rules_bounds;
 mod serve;
 mod untrusted_files;
