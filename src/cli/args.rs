@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::lint::exclude::Pattern;
 use crate::lint::run::{FailOn, Format};
 use crate::policy::Mode;
 use crate::telemetry::LogFormat;
@@ -27,6 +28,15 @@ pub struct CheckArgs {
     /// command line are always followed.
     #[arg(long)]
     pub follow: bool,
+    /// Leave out what GLOB matches inside the directories searched (repeatable), as
+    /// .gitignore does: without a `/` it matches a file or directory name at any depth
+    /// (`*.tpl.yaml`, `charts`); with one it is anchored to the directory named on the command
+    /// line (`overlays/dev/*`); `**` matches any number of directories; a trailing `/` matches
+    /// directories only. An excluded directory is not searched. Files and directories named on
+    /// the command line are always read, as ripgrep reads them. At most 256 patterns of 1024
+    /// bytes.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<Pattern>,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep.
@@ -54,6 +64,15 @@ pub struct FixArgs {
     /// command line are always followed; --in-place writes through a link to its file.
     #[arg(long)]
     pub follow: bool,
+    /// Leave out what GLOB matches inside the directories searched (repeatable), as
+    /// .gitignore does: without a `/` it matches a file or directory name at any depth
+    /// (`*.tpl.yaml`, `charts`); with one it is anchored to the directory named on the command
+    /// line (`overlays/dev/*`); `**` matches any number of directories; a trailing `/` matches
+    /// directories only. An excluded directory is not searched. Files and directories named on
+    /// the command line are always read, as ripgrep reads them. At most 256 patterns of 1024
+    /// bytes.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<Pattern>,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more

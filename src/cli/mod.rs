@@ -17,7 +17,8 @@ pub use args::*;
 use crate::admission;
 use crate::certs::{self, CertRequest};
 use crate::engine::{Engine, Webhook};
-use crate::lint::inputs::Symlinks;
+use crate::lint::exclude::Exclude;
+use crate::lint::inputs::{Selection, Symlinks};
 use crate::lint::run::{self, FixOutput};
 use crate::server::{self, ServeConfig, TlsSource};
 use crate::telemetry::{self, LogFormat};
@@ -245,11 +246,16 @@ fn finish(out: &Stdout, run: std::io::Result<u8>, writing: &str) -> anyhow::Resu
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
+    let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
+    let selection = Selection {
+        paths: &args.paths,
+        symlinks: symlinks(args.follow),
+        exclude: &exclude,
+    };
     let mut out = Stdout::new();
     let run = run::check(
         &engine,
-        &args.paths,
-        symlinks(args.follow),
+        &selection,
         args.format,
         args.fail_on,
         &mut out,
@@ -273,11 +279,16 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
         (_, true) => FixOutput::Diff,
         _ => FixOutput::Stdout,
     };
+    let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
+    let selection = Selection {
+        paths: &args.paths,
+        symlinks: symlinks(args.follow),
+        exclude: &exclude,
+    };
     let mut out = Stdout::new();
     let run = run::fix(
         &engine,
-        &args.paths,
-        symlinks(args.follow),
+        &selection,
         output,
         args.fail_on,
         &mut out,

@@ -3,6 +3,7 @@
 //! into the text by [`crate::manifest::edit`]. No rule is implemented twice: both commands call
 //! the same [`Engine`] the server does.
 
+pub mod exclude;
 mod fix;
 pub mod inputs;
 pub mod report;

@@ -3,10 +3,9 @@
 //! else 1 when a finding at or above `--fail-on` remains, else 0).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::inputs::{self, Collected, Input, Source, Symlinks};
+use super::inputs::{self, Collected, Input, Selection, Source};
 use super::report::{self, Summary};
 use super::{InputError, LintFinding, check_text, fix_text};
 use crate::engine::Engine;
@@ -108,17 +107,16 @@ fn exit_code(findings: &[LintFinding], errors: &[InputError], fail_on: FailOn) -
     }
 }
 
-/// The inputs of `paths`, with a line on `err` for each one left out on purpose.
+/// The inputs selected, with a line on `err` for each one left out on purpose.
 fn collect(
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     err: &mut dyn Write,
 ) -> std::io::Result<(Vec<Input>, Vec<InputError>)> {
     let Collected {
         inputs,
         errors,
         notes,
-    } = inputs::collect(paths, symlinks);
+    } = inputs::collect(selection.paths, selection.symlinks, selection.exclude);
     for note in &notes {
         writeln!(err, "{note}")?;
     }
@@ -128,14 +126,13 @@ fn collect(
 /// Runs `check` and writes its report to `out`; input errors also go to `err`.
 pub fn check(
     engine: &Engine,
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     format: Format,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = collect(paths, symlinks, err)?;
+    let (inputs, mut errors) = collect(selection, err)?;
     let mut findings = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
@@ -175,14 +172,13 @@ pub fn check(
 /// Runs `fix`: rewritten files (or a diff) to `out`, what remains and what was skipped to `err`.
 pub fn fix(
     engine: &Engine,
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     output: FixOutput,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = collect(paths, symlinks, err)?;
+    let (inputs, mut errors) = collect(selection, err)?;
     let mut remaining = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),

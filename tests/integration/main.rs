@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod hostile;
 mod legacy;
 mod lint;
+mod repos;
 mod router;
 mod rules_bounds;
 mod serve;

@@ -1,0 +1,229 @@
+//! `meshgate check` and `meshgate fix` over repositories as CI checks them out: parts left
+//! out with `--exclude`. The built binary, exact output.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// A ServiceEntry with an error on line 6 (`*` as a host).
+fn wildcard_entry(name: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: {name}\nspec:\n  hosts: [\"*\"]\n"
+    )
+}
+
+fn namespace(name: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")
+}
+
+fn wildcard_error(file: &str) -> String {
+    format!(
+        "{file}:6: error serviceentry-hosts: spec.hosts[0]: `*` is not allowed in a ServiceEntry: name the hosts\n"
+    )
+}
+
+/// A repository with errors in generated files, overlays, templates and a chart.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "overlays/dev/se.yaml", &wildcard_entry("dev"));
+    write(root, "overlays/prod/ns.yaml", &namespace("prod"));
+    write(root, "apps/team/generated/se.yaml", &wildcard_entry("gen"));
+    write(root, "base/se.tpl.yaml", &wildcard_entry("tpl"));
+    write(root, "base/ns.yaml", &namespace("base"));
+    write(root, "charts/web/templates/broken.yaml", "kind: [\n");
+    dir
+}
+
+#[test]
+fn exclude_leaves_out_what_gitignore_patterns_match() {
+    let dir = repository();
+    let root = dir.path();
+    let all = run(&["check", "."], root, None);
+    assert_eq!(all.status.code(), Some(2), "{}", text(&all.stderr));
+    assert_eq!(
+        text(&all.stdout),
+        format!(
+            "{}{}{}3 errors, 0 warnings, 0 infos (0 fixable) in 6 files, 5 documents, 5 objects; 1 input could not be read\n",
+            wildcard_error("apps/team/generated/se.yaml"),
+            wildcard_error("base/se.tpl.yaml"),
+            wildcard_error("overlays/dev/se.yaml"),
+        )
+    );
+
+    // A name at any depth, a file glob, a pattern anchored to the directory searched, and a
+    // directory-only pattern behind `**`: nothing of them is read, not even the broken file.
+    let out = run(
+        &[
+            "check",
+            "--exclude",
+            "charts",
+            "--exclude",
+            "*.tpl.yaml",
+            "--exclude",
+            "overlays/dev/*",
+            "--exclude",
+            "**/generated/",
+            ".",
+        ],
+        root,
+        None,
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout), text(&out.stderr)),
+        (
+            Some(0),
+            "0 errors, 0 warnings, 0 infos (0 fixable) in 2 files, 2 documents, 2 objects\n"
+                .to_string(),
+            String::new()
+        )
+    );
+
+    // Anchored patterns start at each directory named: `dev/*` under `overlays`, while
+    // `overlays/dev/*` there would mean overlays/overlays/dev.
+    let out = run(&["check", "--exclude", "dev/*", "overlays"], root, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(
+        &["check", "--exclude", "overlays/dev/*", "overlays"],
+        root,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "{}1 error, 0 warnings, 0 infos (0 fixable) in 2 files, 2 documents, 2 objects\n",
+            wildcard_error("overlays/dev/se.yaml")
+        )
+    );
+
+    // Named on the command line, an excluded file is read, as ripgrep reads it.
+    let out = run(
+        &["check", "--exclude", "*.tpl.yaml", "base/se.tpl.yaml"],
+        root,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).starts_with(&wildcard_error("base/se.tpl.yaml")),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A directory with nothing left to check is a mistake, not a pass.
+    let out = run(&["check", "--exclude", "*.yaml", "base"], root, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "base: no *.yaml, *.yml or *.json files in this directory outside --exclude\n"
+    );
+
+    // fix leaves excluded files out too.
+    write(
+        root,
+        "overlays/dev/route.yaml",
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: r\nspec:\n  hosts: [r]\n  http:\n  - route:\n    - destination:\n        host: r\n    websocketUpgrade: true\n",
+    );
+    let out = run(
+        &[
+            "fix",
+            "--diff",
+            "--exclude",
+            "dev/",
+            "--exclude",
+            "*.tpl.yaml",
+            "overlays",
+        ],
+        root,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    let out = run(
+        &["fix", "--diff", "--exclude", "prod/", "overlays"],
+        root,
+        None,
+    );
+    assert!(
+        text(&out.stdout).starts_with("--- a/overlays/dev/route.yaml\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn exclude_patterns_are_checked_and_bounded() {
+    let dir = repository();
+    let root = dir.path();
+    for (pattern, message) in [
+        ("!base", "negation (`!`) is not supported"),
+        ("a//b", "empty path segment"),
+        ("[ab", "`[` without its `]`"),
+        ("./base", "`.` and `..` never match"),
+    ] {
+        let out = run(&["check", "--exclude", pattern, "."], root, None);
+        assert_eq!(out.status.code(), Some(2), "{pattern}");
+        assert!(
+            text(&out.stderr).contains(&format!("--exclude `{pattern}`: {message}")),
+            "{pattern}: {}",
+            text(&out.stderr)
+        );
+    }
+    let long = "x".repeat(1025);
+    let out = run(&["check", "--exclude", &long, "."], root, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("longer than 1024 bytes, the limit"));
+    let many: Vec<String> = (0..257)
+        .flat_map(|i| ["--exclude".into(), format!("p{i}")])
+        .collect();
+    let mut args: Vec<&str> = vec!["check"];
+    args.extend(many.iter().map(String::as_str));
+    args.push(".");
+    let out = run(&args, root, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "meshgate: error: 257 --exclude patterns, more than 256, the limit\n"
+    );
+
+    // Patterns that would make a backtracking matcher take exponential time: the run ends,
+    // and they match what they say.
+    let name = format!("{}.yaml", "a".repeat(200));
+    write(root, &format!("deep/{name}"), &wildcard_entry("deep"));
+    let hostile = format!("{}b", "*a".repeat(500));
+    let stars = format!("{}a.yaml", "*".repeat(1000));
+    let out = run(
+        &[
+            "check",
+            "--exclude",
+            &hostile,
+            "--exclude",
+            "**/**/**/**/**/**/**/**/c",
+            "deep",
+        ],
+        root,
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "nothing excluded");
+    let out = run(
+        &["check", "--exclude", &stars, "--exclude", "[!b]", "deep"],
+        root,
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "all excluded: {}",
+        text(&out.stderr)
+    );
+}
