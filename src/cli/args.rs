@@ -39,7 +39,8 @@ pub struct CheckArgs {
     pub exclude: Vec<Pattern>,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
-    /// collections nest at most 128 levels deep.
+    /// collections nest at most 128 levels deep. A Helm/Go template (`{{ }}` outside strings
+    /// and comments) is skipped with a note: render it first.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -76,7 +77,8 @@ pub struct FixArgs {
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more
-    /// than 10,000 nodes or 1 MiB is checked but not rewritten.
+    /// than 10,000 nodes or 1 MiB is checked but not rewritten. A Helm/Go template (`{{ }}`
+    /// outside strings and comments) is left as it is, with a note.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

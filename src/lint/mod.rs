@@ -5,9 +5,11 @@
 
 pub mod exclude;
 mod fix;
+mod github;
 pub mod inputs;
 pub mod report;
 pub mod run;
+pub mod template;
 
 pub use fix::{FileFix, Skipped, fix_text};
 

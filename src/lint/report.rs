@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::template::SkippedFile;
 use super::{InputError, LintFinding};
 use crate::rules::{Rule, Severity};
 
@@ -24,6 +25,8 @@ pub struct Summary {
     pub infos: usize,
     /// Findings `meshgate fix` fixes.
     pub fixable: usize,
+    /// Files left out (templates), each with a note.
+    pub skipped: usize,
 }
 
 impl Summary {
@@ -75,6 +78,9 @@ pub fn text_summary(summary: &Summary, input_errors: usize) -> String {
             plural(input_errors, "input")
         ));
     }
+    if summary.skipped > 0 {
+        line.push_str(&format!("; {} skipped", plural(summary.skipped, "file")));
+    }
     line
 }
 
@@ -105,14 +111,27 @@ struct JsonError<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    line: usize,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
 struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
+    skipped: Vec<JsonSkipped<'a>>,
     summary: Summary,
 }
 
 /// The `--format json` document.
-pub fn json(findings: &[LintFinding], errors: &[InputError], summary: &Summary) -> String {
+pub fn json(
+    findings: &[LintFinding],
+    errors: &[InputError],
+    skipped: &[SkippedFile],
+    summary: &Summary,
+) -> String {
     let report = JsonReport {
         findings: findings
             .iter()
@@ -141,6 +160,14 @@ pub fn json(findings: &[LintFinding], errors: &[InputError], summary: &Summary) 
                 message: &e.message,
             })
             .collect(),
+        skipped: skipped
+            .iter()
+            .map(|s| JsonSkipped {
+                file: &s.file,
+                line: s.line,
+                reason: &s.reason,
+            })
+            .collect(),
         summary: *summary,
     };
     serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -155,8 +182,9 @@ fn sarif_level(severity: Severity) -> &'static str {
 }
 
 /// The `--format sarif` document (SARIF 2.1.0): one rule per rule id of the catalog, one
-/// result per finding with its file and line, unreadable inputs as tool notifications.
-pub fn sarif(findings: &[LintFinding], errors: &[InputError]) -> String {
+/// result per finding with its file and line, unreadable inputs as tool notifications (errors)
+/// and skipped files as notes.
+pub fn sarif(findings: &[LintFinding], errors: &[InputError], skipped: &[SkippedFile]) -> String {
     let rules: Vec<Value> = Rule::ALL
         .iter()
         .map(|rule| {
@@ -184,7 +212,7 @@ pub fn sarif(findings: &[LintFinding], errors: &[InputError]) -> String {
             })
         })
         .collect();
-    let notifications: Vec<Value> = errors
+    let mut notifications: Vec<Value> = errors
         .iter()
         .map(|e| {
             let mut notification = json!({"level": "error", "message": {"text": e.message}});
@@ -197,6 +225,16 @@ pub fn sarif(findings: &[LintFinding], errors: &[InputError]) -> String {
             notification
         })
         .collect();
+    notifications.extend(skipped.iter().map(|s| {
+        json!({
+            "level": "note",
+            "message": {"text": format!("skipped: {}", s.reason)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": s.file},
+                "region": {"startLine": s.line},
+            }}],
+        })
+    }));
     let document = json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::inputs::{self, Collected, Input, Selection, Source};
 use super::report::{self, Summary};
-use super::{InputError, LintFinding, check_text, fix_text};
+use super::template::SkippedFile;
+use super::{InputError, LintFinding, check_text, fix_text, github};
 use crate::engine::Engine;
 use crate::rules::Severity;
 
@@ -27,6 +28,9 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::...`), which the runner
+    /// shows as annotations on the pull request; then the summary line.
+    Github,
 }
 
 /// `--fail-on`: the least severity that fails the run.
@@ -123,7 +127,8 @@ fn collect(
     Ok((inputs, errors))
 }
 
-/// Runs `check` and writes its report to `out`; input errors also go to `err`.
+/// Runs `check` and writes its report to `out`; input errors also go to `err`. Templates are
+/// skipped with a note in the report; they do not change the exit code.
 pub fn check(
     engine: &Engine,
     selection: &Selection<'_>,
@@ -134,24 +139,32 @@ pub fn check(
 ) -> std::io::Result<u8> {
     let (inputs, mut errors) = collect(selection, err)?;
     let mut findings = Vec::new();
+    let mut skipped = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
         ..Summary::default()
     };
     let mut progress = Progress::new();
     for (done, input) in inputs.iter().enumerate() {
-        match inputs::read(input).and_then(|text| check_text(engine, &input.name, &text)) {
-            Ok(result) => {
+        let checked =
+            inputs::read(input).and_then(|text| match SkippedFile::template(&input.name, &text) {
+                Some(template) => Ok(Err(template)),
+                None => check_text(engine, &input.name, &text).map(Ok),
+            });
+        match checked {
+            Ok(Ok(result)) => {
                 summary.documents += result.documents;
                 summary.objects += result.objects;
                 findings.extend(result.findings);
             }
+            Ok(Err(template)) => skipped.push(template),
             Err(e) => errors.push(e),
         }
         progress.update(done + 1, inputs.len());
     }
     progress.finish();
     summary.count(&findings);
+    summary.skipped = skipped.len();
     for error in &errors {
         writeln!(err, "{error}")?;
     }
@@ -160,16 +173,36 @@ pub fn check(
             for finding in &findings {
                 writeln!(out, "{}", report::text_line(finding))?;
             }
+            for skip in &skipped {
+                writeln!(out, "{skip}")?;
+            }
             writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
         }
-        Format::Json => writeln!(out, "{}", report::json(&findings, &errors, &summary))?,
-        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors))?,
+        Format::Json => writeln!(
+            out,
+            "{}",
+            report::json(&findings, &errors, &skipped, &summary)
+        )?,
+        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &errors, &skipped))?,
+        Format::Github => {
+            for finding in &findings {
+                writeln!(out, "{}", github::finding(finding))?;
+            }
+            for error in &errors {
+                writeln!(out, "{}", github::input_error(error))?;
+            }
+            for skip in &skipped {
+                writeln!(out, "{}", github::skipped(skip))?;
+            }
+            writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
+        }
     }
     out.flush()?;
     Ok(exit_code(&findings, &errors, fail_on))
 }
 
 /// Runs `fix`: rewritten files (or a diff) to `out`, what remains and what was skipped to `err`.
+/// Templates are left as they are, with a note.
 pub fn fix(
     engine: &Engine,
     selection: &Selection<'_>,
@@ -197,6 +230,15 @@ pub fn fix(
                 continue;
             }
         };
+        if let Some(template) = SkippedFile::template(&input.name, &original) {
+            writeln!(err, "{template}")?;
+            summary.skipped += 1;
+            if output == FixOutput::Stdout {
+                // The stream of files stays whole: the template goes through as it is.
+                print_file(out, &mut printed, &original)?;
+            }
+            continue;
+        }
         let fixed = match fix_text(engine, &input.name, &original) {
             Ok(fixed) => fixed,
             Err(e) => {
@@ -218,16 +260,7 @@ pub fn fix(
         let changed = fixed.text != original;
         changed_files += usize::from(changed);
         match output {
-            FixOutput::Stdout => {
-                if printed > 0 {
-                    writeln!(out, "---")?;
-                }
-                write!(out, "{}", fixed.text)?;
-                if !fixed.text.is_empty() && !fixed.text.ends_with('\n') {
-                    writeln!(out)?;
-                }
-                printed += 1;
-            }
+            FixOutput::Stdout => print_file(out, &mut printed, &fixed.text)?,
             FixOutput::Diff if changed => write_diff(out, input, &original, &fixed.text)?,
             FixOutput::InPlace if changed => match &input.source {
                 Source::File(path) => {
@@ -258,6 +291,19 @@ pub fn fix(
     )?;
     out.flush()?;
     Ok(exit_code(&remaining, &errors, fail_on))
+}
+
+/// One file of the stream `fix` prints, `---` between files.
+fn print_file(out: &mut dyn Write, printed: &mut usize, text: &str) -> std::io::Result<()> {
+    if *printed > 0 {
+        writeln!(out, "---")?;
+    }
+    write!(out, "{text}")?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    *printed += 1;
+    Ok(())
 }
 
 fn write_diff(

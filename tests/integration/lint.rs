@@ -38,6 +38,7 @@ fn check_reports_match_the_golden_files() {
         ("text", "check.txt"),
         ("json", "check.json"),
         ("sarif", "check.sarif"),
+        ("github", "check.github"),
     ] {
         let out = run(&["check", "--format", format, "."], &tree, None);
         assert_eq!(

@@ -1,7 +1,10 @@
 //! `meshgate check` and `meshgate fix` over repositories as CI checks them out: parts left
-//! out with `--exclude`. The built binary, exact output.
+//! out with `--exclude`, Helm templates among the manifests, annotations for GitHub Actions.
+//! The built binary, exact output.
 
 use std::path::Path;
+
+use serde_json::Value;
 
 use crate::support::*;
 
@@ -225,5 +228,122 @@ fn exclude_patterns_are_checked_and_bounded() {
         Some(2),
         "all excluded: {}",
         text(&out.stderr)
+    );
+}
+
+const TEMPLATE: &str = "apiVersion: networking.istio.io/v1\nkind: VirtualService\n{{- if .Values.enabled }}\nmetadata:\n  name: {{ .Values.name }}\n{{- end }}\n";
+
+const TEMPLATE_NOTE: &str =
+    "a Helm/Go template ({{ }} at line 3); render it first (helm template) and check the output";
+
+#[test]
+fn templates_are_skipped_with_a_note_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "chart/templates/vs.yaml", TEMPLATE);
+    write(root, "chart/ns.yaml", &namespace("chart"));
+    // Braces in a quoted string and in comments are text: this file is checked.
+    write(
+        root,
+        "quoted.yaml",
+        "# rendered with {{ .Values.x }} elsewhere\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: docs\n  annotations:\n    description: \"use {{name}} in the template\"  # {{ not one }}\nspec:\n  hosts: [\"*\"]\n",
+    );
+
+    let out = run(&["check", "."], root, None);
+    assert_eq!(out.status.code(), Some(1), "the quoted file's finding");
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "quoted.yaml:9: error serviceentry-hosts: spec.hosts[0]: `*` is not allowed in a ServiceEntry: name the hosts\n\
+             chart/templates/vs.yaml: skipped: {TEMPLATE_NOTE}\n\
+             1 error, 0 warnings, 0 infos (0 fixable) in 3 files, 2 documents, 2 objects; 1 file skipped\n"
+        )
+    );
+    assert_eq!(text(&out.stderr), "");
+
+    // Skipped files do not change the exit code.
+    let out = run(&["check", "chart"], root, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let out = run(&["check", "--format", "json", "chart"], root, None);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{"file": "chart/templates/vs.yaml", "line": 3, "reason": TEMPLATE_NOTE}])
+    );
+    assert_eq!(report["summary"]["skipped"], 1);
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["errors"], serde_json::json!([]));
+
+    let out = run(&["check", "--format", "sarif", "chart"], root, None);
+    assert_eq!(out.status.code(), Some(0));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0],
+        serde_json::json!({
+            "executionSuccessful": true,
+            "toolExecutionNotifications": [{
+                "level": "note",
+                "message": {"text": format!("skipped: {TEMPLATE_NOTE}")},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": "chart/templates/vs.yaml"},
+                    "region": {"startLine": 3},
+                }}],
+            }],
+        })
+    );
+
+    let out = run(&["check", "--format", "github", "chart"], root, None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "::notice file=chart/templates/vs.yaml,line=3,title=meshgate skipped::{TEMPLATE_NOTE}\n\
+             0 errors, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 file skipped\n"
+        )
+    );
+
+    // fix leaves it as it is, byte for byte, and says so.
+    let out = run(&["fix", "--in-place", "chart"], root, None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "chart/templates/vs.yaml: skipped: {TEMPLATE_NOTE}\n\
+             fixed 0 fields in 0 files; remaining: 0 errors, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 file skipped\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("chart/templates/vs.yaml")).unwrap(),
+        TEMPLATE
+    );
+    // On stdout, the stream of files stays whole.
+    let out = run(&["fix", "-"], root, Some(TEMPLATE.as_bytes()));
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), TEMPLATE.to_string())
+    );
+    assert!(text(&out.stderr).starts_with(&format!("-: skipped: {TEMPLATE_NOTE}\n")));
+}
+
+#[test]
+fn github_annotations_escape_what_the_runner_reads_as_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A file name with `,` `:` `%`, a port name with `%` `,` `:` and a line break.
+    write(
+        root,
+        "odd,name:50%.yaml",
+        "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: db\nspec:\n  hosts: [db.example.com]\n  location: MESH_EXTERNAL\n  resolution: DNS\n  ports:\n  - number: 80\n    name: \"a%b,c:d\\r\\ne\"\n    protocol: HTTP\n",
+    );
+    write(root, "bad,1.yaml", "kind: [\n");
+    let out = run(&["check", "--format", "github", "."], root, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stdout),
+        "::error file=odd%2Cname%3A50%25.yaml,line=11,title=meshgate serviceentry-ports::spec.ports[0].name: port name `a%25b,c:d%0D%0Ae` is not a DNS-1123 label (lowercase letters, digits, '-')\n\
+         ::error file=bad%2C1.yaml,line=1,col=7::unclosed bracket '['\n\
+         1 error, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 input could not be read\n"
     );
 }
