@@ -40,7 +40,8 @@ pub struct CheckArgs {
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep. A Helm/Go template (`{{ }}` outside strings
-    /// and comments) is skipped with a note: render it first.
+    /// and comments) is skipped with a note: render it first. A finding inside YAML anchors or
+    /// aliases is reported at its line in the anchor's definition and is not fixable.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

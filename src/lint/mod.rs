@@ -3,6 +3,7 @@
 //! into the text by [`crate::manifest::edit`]. No rule is implemented twice: both commands call
 //! the same [`Engine`] the server does.
 
+mod anchored;
 pub mod exclude;
 mod fix;
 mod github;
@@ -16,6 +17,7 @@ pub use fix::{FileFix, Skipped, fix_text};
 use serde_json::Value;
 
 use crate::engine::{Disposition, Engine, Request, Requester};
+use crate::manifest::anchors::Anchors;
 use crate::manifest::yaml::{self, YamlError};
 use crate::rules::{Action, FieldPath, ObjectKind, Rule, Severity, Subject};
 
@@ -161,6 +163,13 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
         ..FileCheck::default()
     };
     for (index, document) in documents.iter().enumerate() {
+        let anchors = document
+            .root
+            .as_ref()
+            .map(|root| Anchors::of(root, document.copied.nodes > 0))
+            .unwrap_or_default();
+        let first_of_document = result.findings.len();
+        let mut refused_line = None;
         for located in objects_of(&document.value) {
             result.objects += 1;
             let request = Request {
@@ -178,20 +187,38 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
             };
             for item in assessment.items {
                 let path = located.base.join(&item.finding.path);
-                let line = document
+                // Through an alias, the line of the field in the anchor's definition: that is
+                // where it is written.
+                let location = document
                     .root
                     .as_ref()
-                    .map_or(1, |root| root.line_of(path.segments()));
+                    .map(|root| root.locate(path.segments(), &anchors));
+                let line = location.map_or(1, |l| l.line);
+                let mut fixable = item.disposition == Disposition::Fix;
+                let refusal = fixable
+                    .then(|| anchored::refusal(document, &located.base, item.finding.fix.as_ref()))
+                    .flatten();
+                if refusal.is_some() {
+                    fixable = false;
+                    refused_line.get_or_insert(line);
+                }
                 let shown_path = if located.base.segments().is_empty() {
                     item.finding.path.to_string()
                 } else {
                     format!("{}.{}", located.base, item.finding.path)
                 };
+                let mut message = match item.note {
+                    Some(note) => format!("{} ({note})", item.finding.message),
+                    None => item.finding.message,
+                };
+                if let Some(note) = anchored::note(refusal, location.and_then(|l| l.alias_line)) {
+                    message.push_str(&format!(" ({note})"));
+                }
                 result.findings.push(LintFinding {
                     rule: item.finding.rule,
                     severity: item.finding.severity,
                     action: item.action,
-                    fixable: item.disposition == Disposition::Fix,
+                    fixable,
                     file: file.to_string(),
                     line,
                     document: index,
@@ -200,12 +227,12 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     namespace: text_of("/metadata/namespace"),
                     name: text_of("/metadata/name"),
                     path: shown_path,
-                    message: match item.note {
-                        Some(note) => format!("{} ({note})", item.finding.message),
-                        None => item.finding.message,
-                    },
+                    message,
                 });
             }
+        }
+        if let Some(line) = refused_line {
+            anchored::leave_document(&mut result.findings[first_of_document..], line);
         }
     }
     // Within a document the rules report in catalog order; readers want file order.

@@ -70,6 +70,37 @@ pub fn apply(
     Ok(current)
 }
 
+/// Whether writing `op` (its paths relative to `base`) into the document under `root` would
+/// touch a region that uses anchors or aliases, which [`apply`] refuses: a node on the way to the
+/// field is anchored, or the value it removes or replaces holds an anchor or alias.
+pub fn touches_anchors(root: &Node, base: &FieldPath, op: &PatchOp) -> bool {
+    let op = rebase(op, base);
+    let (path, value_too) = match &op {
+        PatchOp::Remove { path } | PatchOp::Add { path, .. } | PatchOp::Replace { path, .. } => {
+            (path, true)
+        }
+        PatchOp::Move { from, .. } => (from, false),
+    };
+    let Some((last, parent)) = path.segments().split_last() else {
+        return root.anchored;
+    };
+    let mut node = root;
+    for segment in parent {
+        if node.anchored {
+            return true;
+        }
+        match node.child(segment) {
+            Some((child, _)) => node = child,
+            None => return false,
+        }
+    }
+    node.anchored
+        || (value_too
+            && node
+                .child(last)
+                .is_some_and(|(value, _)| value.contains_anchor()))
+}
+
 fn rebase(op: &PatchOp, base: &FieldPath) -> PatchOp {
     match op {
         PatchOp::Add { path, value } => PatchOp::Add {
@@ -112,15 +143,6 @@ fn navigate<'a>(
     Ok(node)
 }
 
-fn contains_anchor(node: &Node) -> bool {
-    node.anchored
-        || match &node.kind {
-            Kind::Map { entries, .. } => entries.iter().any(|e| contains_anchor(&e.value)),
-            Kind::Seq { items, .. } => items.iter().any(contains_anchor),
-            _ => false,
-        }
-}
-
 fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError> {
     let documents = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let document = documents.get(index).ok_or(EditError::Mismatch)?;
@@ -137,7 +159,7 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                 .iter()
                 .find(|e| e.key == key)
                 .ok_or(EditError::Mismatch)?;
-            if contains_anchor(&entry.value) {
+            if entry.value.contains_anchor() {
                 return Err(EditError::Anchored(path.to_string()));
             }
             if flow || entries.len() == 1 {
@@ -155,7 +177,7 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
             match (&parent_node.kind, last) {
                 (Kind::Map { flow, entries }, Segment::Field(key) | Segment::Key(key)) => {
                     if let Some(entry) = entries.iter().find(|e| e.key == *key) {
-                        if contains_anchor(&entry.value) {
+                        if entry.value.contains_anchor() {
                             return Err(EditError::Anchored(path.to_string()));
                         }
                         return Ok(editor.replace_node(&entry.value, value));
@@ -547,6 +569,58 @@ mod tests {
             out,
             "spec:\n  http:\n  # the main route\n  - websocketUpgrade: true  # old\n    route:\n    - destination:\n        host: r\n"
         );
+    }
+
+    #[test]
+    fn anchors_are_found_where_apply_refuses_them() {
+        let text = "a: &h\n  x: 1\nb: *h\nc:\n  d: &v 2\n  e: 3\n";
+        let root = yaml::parse(text).unwrap().remove(0).root.unwrap();
+        for (op, refused) in [
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("a.x"),
+                },
+                true,
+            ),
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("c.d"),
+                },
+                true,
+            ),
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("c.e"),
+                },
+                false,
+            ),
+            (
+                PatchOp::Add {
+                    path: FieldPath::fields("c.f"),
+                    value: json!(1),
+                },
+                false,
+            ),
+            (
+                PatchOp::Move {
+                    from: FieldPath::fields("c.d"),
+                    path: FieldPath::fields("c.g"),
+                },
+                false,
+            ),
+        ] {
+            assert_eq!(
+                touches_anchors(&root, &FieldPath::root(), &op),
+                refused,
+                "{op:?}"
+            );
+            let applied = apply(text, 0, &FieldPath::root(), std::slice::from_ref(&op));
+            assert_eq!(
+                matches!(applied, Err(EditError::Anchored(_))),
+                refused,
+                "{op:?}: {applied:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `meshgate check` and `meshgate fix` over repositories as CI checks them out: parts left
-//! out with `--exclude`, Helm templates among the manifests, annotations for GitHub Actions.
-//! The built binary, exact output.
+//! out with `--exclude`, Helm templates among the manifests, annotations for GitHub Actions,
+//! and findings inside YAML anchors. The built binary, exact output.
 
 use std::path::Path;
 
@@ -345,5 +345,77 @@ fn github_annotations_escape_what_the_runner_reads_as_syntax() {
         "::error file=odd%2Cname%3A50%25.yaml,line=11,title=meshgate serviceentry-ports::spec.ports[0].name: port name `a%25b,c:d%0D%0Ae` is not a DNS-1123 label (lowercase letters, digits, '-')\n\
          ::error file=bad%2C1.yaml,line=1,col=7::unclosed bracket '['\n\
          1 error, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 input could not be read\n"
+    );
+}
+
+#[test]
+fn findings_inside_anchors_are_located_in_the_anchor_and_not_fixable() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: r
+spec:
+  hosts: [r]
+  http:
+  - route:
+    - destination:
+        host: r
+    fault: &flaky
+      abort:
+        httpStatus: 503
+        percent: 10
+  - route:
+    - destination:
+        host: r
+    fault: *flaky
+    websocketUpgrade: true
+";
+    write(dir.path(), "anchored.yaml", input);
+    let out = run(&["check", "anchored.yaml"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(1));
+    let legacy = "error virtualservice-legacy-fields";
+    let percent = "removed in Istio 1.5, dropped by current CRDs, so the fault stops firing: write";
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "anchored.yaml:14: {legacy}: spec.http[0].fault.abort.percent: {percent} spec.http[0].fault.abort.percentage.value: 10.0 (not fixed: inside YAML anchors/aliases; write it out)\n\
+             anchored.yaml:14: {legacy}: spec.http[1].fault.abort.percent: {percent} spec.http[1].fault.abort.percentage.value: 10.0 (not fixed: inside YAML anchors/aliases, reached through the alias at line 18; write it out)\n\
+             anchored.yaml:19: {legacy}: spec.http[1].websocketUpgrade: removed in Istio 1.5 (every route upgrades websockets since 1.0): delete it (not fixed: the fix at line 14 of this document is inside YAML anchors/aliases, so fix leaves the document as it is)\n\
+             3 errors, 0 warnings, 0 infos (0 fixable) in 1 file, 1 document, 1 object\n"
+        )
+    );
+    let out = run(
+        &["check", "--format", "json", "anchored.yaml"],
+        dir.path(),
+        None,
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<(u64, bool)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["fixable"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(rows, [(14, false), (14, false), (19, false)]);
+    assert_eq!(report["summary"]["fixable"], 0);
+    let out = run(
+        &["check", "--format", "sarif", "anchored.yaml"],
+        dir.path(),
+        None,
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        14
+    );
+    // And fix indeed leaves the document as it is.
+    let out = run(&["fix", "anchored.yaml"], dir.path(), None);
+    assert_eq!(text(&out.stdout), input);
+    assert!(
+        text(&out.stderr).ends_with("fixed 0 fields in 0 files; remaining: 3 errors, 0 warnings, 0 infos (0 fixable) in 1 file, 1 document, 1 object\n"),
+        "{}",
+        text(&out.stderr)
     );
 }
