@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::{FileCheck, InputError, check_text, objects_of, subject};
-use crate::engine::{Engine, Request, Requester, Webhook};
+use crate::engine::{Assessment, Disposition, Engine, Request, Requester, Webhook};
 use crate::manifest::edit::{self, EditError};
 use crate::manifest::yaml::{self, Document, Kind, Node};
 use crate::rules::path::Segment;
@@ -96,7 +96,50 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
 struct ObjectFix {
     base: FieldPath,
     patch: Vec<PatchOp>,
+    /// The operations of each fix in `patch`: a fix's removals give their comments to its
+    /// additions.
+    groups: Vec<Range<usize>>,
     fields: usize,
+}
+
+impl ObjectFix {
+    /// The operations of `patch`, fix by fix.
+    fn fixes(&self) -> Vec<&[PatchOp]> {
+        self.groups.iter().map(|r| &self.patch[r.clone()]).collect()
+    }
+}
+
+/// The fixes of `assessment` that make up `patch`, as ranges of it. The webhook's patch is the
+/// fixes' operations one after another; should a patch not split so, each operation is a group
+/// of its own (comments of removals then stay where they were).
+fn fix_groups(assessment: &Assessment, patch: &[PatchOp]) -> Vec<Range<usize>> {
+    let fixes: Vec<&[PatchOp]> = assessment
+        .items
+        .iter()
+        .filter(|item| item.disposition == Disposition::Fix)
+        .filter_map(|item| item.finding.fix.as_ref())
+        .map(|fix| fix.ops.as_slice())
+        .filter(|ops| !ops.is_empty())
+        .collect();
+    let mut used = vec![false; fixes.len()];
+    let mut groups = Vec::new();
+    let mut at = 0;
+    let mut next = 0;
+    while at < patch.len() {
+        let fits = |i: usize| !used[i] && patch[at..].starts_with(fixes[i]);
+        // In order, as the webhook writes them; any order else.
+        let found = (next < fixes.len() && fits(next))
+            .then_some(next)
+            .or_else(|| (0..fixes.len()).find(|i| fits(*i)));
+        let Some(found) = found else {
+            return (0..patch.len()).map(|i| i..i + 1).collect();
+        };
+        used[found] = true;
+        next = found + 1;
+        groups.push(at..at + fixes[found].len());
+        at += fixes[found].len();
+    }
+    groups
 }
 
 /// The patches the mutating webhook makes to the objects of a document.
@@ -112,6 +155,7 @@ fn object_fixes(engine: &Engine, document: &Document) -> Vec<ObjectFix> {
             let outcome = engine.review(&request, Webhook::Mutate);
             (!outcome.patch.is_empty()).then(|| ObjectFix {
                 base: located.base.clone(),
+                groups: fix_groups(&engine.assess(&request), &outcome.patch),
                 patch: outcome.patch,
                 fields: outcome.warnings.len(),
             })
@@ -144,7 +188,7 @@ fn fix_document(
 fn fix_whole(text: &str, fixes: &[ObjectFix]) -> Result<String, EditError> {
     let mut staged = text.to_string();
     for fix in fixes {
-        staged = edit::apply(&staged, 0, &fix.base, &fix.patch)?;
+        staged = edit::apply(&staged, 0, &fix.base, &fix.fixes())?;
     }
     Ok(staged)
 }
@@ -181,7 +225,7 @@ fn fix_members(
             return None;
         }
         crate::rules::patch::apply(&mut expected["items"][*index], &fix.patch).ok()?;
-        match edit::apply(alone, 0, &FieldPath::root().index(0), &fix.patch) {
+        match edit::apply(alone, 0, &FieldPath::root().index(0), &fix.fixes()) {
             Ok(member_fixed) => {
                 fixed.push_str(&text[copied..lines.start]);
                 fixed.push_str(&member_fixed);
@@ -298,8 +342,9 @@ mod tests {
         let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
         assert_eq!((fixed.changes, fixed.skipped.len()), (2, 0));
         let converted = "        percentage:\n          value: 10.0";
+        // The comment that ended the converted line ends the line of its value.
         let expected = format!(
-            "# head\n{}\n...\n# between\n---\n{}\n# trailing\n",
+            "# head\n{}\n...\n# between\n---\n{} # last\n# trailing\n",
             legacy_route("a", "").replace("        percent: 10", converted),
             legacy_route("b", "").replace("        percent: 10", converted)
         );

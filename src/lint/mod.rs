@@ -326,13 +326,13 @@ items:
     }
 
     #[test]
-    fn fix_rewrites_only_the_converted_lines() {
+    fn fix_rewrites_only_the_converted_lines_and_keeps_their_comments() {
         let fixed = fix_text(&Engine::default(), "routes.yaml", MANIFESTS).unwrap();
         assert_eq!(fixed.changes, 1);
         assert!(fixed.skipped.is_empty());
         let expected = MANIFESTS.replace(
             "        percent: 10   # ten percent\n",
-            "        percentage:\n          value: 10.0\n",
+            "        percentage:\n          value: 10.0   # ten percent\n",
         );
         assert_eq!(fixed.text, expected);
         assert!(fixed.remaining.findings.iter().all(|f| !f.fixable));

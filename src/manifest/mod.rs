@@ -2,5 +2,6 @@
 //! touching anything they do not change.
 
 pub mod anchors;
+mod comments;
 pub mod edit;
 pub mod yaml;

@@ -1,6 +1,7 @@
 //! `meshgate check` and `meshgate fix` over repositories as CI checks them out: parts left
 //! out with `--exclude`, Helm templates among the manifests, annotations for GitHub Actions,
-//! and findings inside YAML anchors. The built binary, exact output.
+//! comments on the lines `fix` converts, and findings inside YAML anchors. The built binary,
+//! exact output.
 
 use std::path::Path;
 
@@ -345,6 +346,79 @@ fn github_annotations_escape_what_the_runner_reads_as_syntax() {
         "::error file=odd%2Cname%3A50%25.yaml,line=11,title=meshgate serviceentry-ports::spec.ports[0].name: port name `a%25b,c:d%0D%0Ae` is not a DNS-1123 label (lowercase letters, digits, '-')\n\
          ::error file=bad%2C1.yaml,line=1,col=7::unclosed bracket '['\n\
          1 error, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 input could not be read\n"
+    );
+}
+
+#[test]
+fn fix_keeps_the_comments_of_the_lines_it_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts: [ratings]
+  http:
+  - match:
+    - headers:
+        end-user:
+          exact: jason
+    fault:
+      abort:
+        httpStatus: 503
+        percent: 10  # 10% of jason's requests fail
+    route:
+    - destination:
+        host: ratings
+    appendHeaders:  # for the canary dashboards
+      x-canary: \"true\"  # read by the dashboards
+    websocketUpgrade: true  # the UI streams
+    retries:
+      attempts: 3
+      per_try_timeout: 2s  # under the client's 10s
+";
+    write(dir.path(), "ratings.yaml", input);
+    let out = run(&["fix", "ratings.yaml"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let expected = "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts: [ratings]
+  http:
+  - match:
+    - headers:
+        end-user:
+          exact: jason
+    fault:
+      abort:
+        httpStatus: 503
+        percentage:
+          value: 10.0  # 10% of jason's requests fail
+    route:
+    - destination:
+        host: ratings
+    # the UI streams
+    retries:
+      attempts: 3
+      perTryTimeout: 2s  # under the client's 10s
+    headers:  # for the canary dashboards
+      request:
+        add:
+          x-canary: \"true\"  # read by the dashboards
+";
+    assert_eq!(text(&out.stdout), expected);
+    // Fixed once, there is nothing left to do: the output is a fixed point.
+    write(dir.path(), "fixed.yaml", expected);
+    let again = run(&["fix", "fixed.yaml"], dir.path(), None);
+    assert_eq!(text(&again.stdout), expected);
+    assert!(
+        text(&again.stderr).starts_with("fixed 0 fields in 0 files;"),
+        "{}",
+        text(&again.stderr)
     );
 }
 
