@@ -55,10 +55,13 @@ pub struct FixArgs {
     /// The least severity that makes the run fail when it remains after fixing (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Rewrite the files (atomically) instead of printing them.
+    /// Rewrite the files (atomically) instead of printing them. The remaining findings on
+    /// stderr then carry the lines of the rewritten files.
     #[arg(long, conflicts_with = "diff")]
     pub in_place: bool,
-    /// Print a unified diff instead of the rewritten files.
+    /// Print a unified diff instead of the rewritten files. As with the rewritten files on
+    /// stdout, the remaining findings on stderr carry the lines of the files as they are; a
+    /// field only the fix wrote gets the line of the field it was converted from.
     #[arg(long)]
     pub diff: bool,
     /// Follow symbolic links found in directories (each directory and file is read once, so

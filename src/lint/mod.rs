@@ -48,6 +48,8 @@ pub struct LintFinding {
     pub name: Option<String>,
     /// The path from the document root (`items[i].` first for List members).
     pub path: String,
+    /// The same path as segments, to find the field in another version of the text.
+    pub field: FieldPath,
     /// What to change.
     pub message: String,
 }
@@ -227,6 +229,7 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     namespace: text_of("/metadata/namespace"),
                     name: text_of("/metadata/name"),
                     path: shown_path,
+                    field: path,
                     message,
                 });
             }

@@ -202,7 +202,9 @@ pub fn check(
 }
 
 /// Runs `fix`: rewritten files (or a diff) to `out`, what remains and what was skipped to `err`.
-/// Templates are left as they are, with a note.
+/// Lines on `err` are those of the files as they are afterwards: the input's for `--diff` and
+/// stdout (the files are unchanged), the rewritten text's for `--in-place`. Templates are left
+/// as they are, with a note.
 pub fn fix(
     engine: &Engine,
     selection: &Selection<'_>,
@@ -212,6 +214,7 @@ pub fn fix(
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
     let (inputs, mut errors) = collect(selection, err)?;
+    let input_lines = output != FixOutput::InPlace;
     let mut remaining = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
@@ -248,10 +251,15 @@ pub fn fix(
             }
         };
         for skipped in &fixed.skipped {
+            let line = if input_lines {
+                skipped.line
+            } else {
+                skipped.output_line
+            };
             writeln!(
                 err,
-                "{}:{}: not fixed: {}",
-                skipped.file, skipped.line, skipped.reason
+                "{}:{line}: not fixed: {}",
+                skipped.file, skipped.reason
             )?;
         }
         changes += fixed.changes;
@@ -272,7 +280,7 @@ pub fn fix(
             },
             _ => {}
         }
-        remaining.extend(fixed.remaining.findings);
+        remaining.extend(fixed.remaining_findings(input_lines));
     }
     progress.finish();
     summary.count(&remaining);

@@ -1,7 +1,7 @@
 //! `meshgate check` and `meshgate fix` over repositories as CI checks them out: parts left
 //! out with `--exclude`, Helm templates among the manifests, annotations for GitHub Actions,
-//! comments on the lines `fix` converts, and findings inside YAML anchors. The built binary,
-//! exact output.
+//! comments on the lines `fix` converts, the lines of what remains after a fix, and findings
+//! inside YAML anchors. The built binary, exact output.
 
 use std::path::Path;
 
@@ -420,6 +420,83 @@ spec:
         "{}",
         text(&again.stderr)
     );
+}
+
+/// A file whose fix removes line 11 and renames two keys of its second document, with three
+/// findings that remain: in the first document (line 1), in the renamed block (line 21 before
+/// the fix, 20 after) and in a Namespace after both (lines 27 and 28 before).
+const SHIFTED: &str = "\
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: r
+spec:
+  hosts: [r]
+  http:
+  - route:
+    - destination:
+        host: r
+    websocketUpgrade: true
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: d
+spec:
+  host: d
+  traffic_policy:
+    load_balancer:
+      simple: LEAST_CONN
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    istio-injection: enabled
+    istio.io/rev: asm
+";
+
+fn remaining_lines(prefix: &str, lines: [usize; 4]) -> String {
+    let [api, simple, conflict, summary_files] = lines;
+    format!(
+        "{prefix}:{api}: info virtualservice-api-version: apiVersion: networking.istio.io/v1alpha3 is an older version of this API; write apiVersion: networking.istio.io/v1 (served since Istio 1.22, same schema)\n\
+         {prefix}:{simple}: warning destinationrule-deprecated-fields: spec.trafficPolicy.loadBalancer.simple: deprecated: write LEAST_REQUEST, the same algorithm (not fixed: needs Istio 1.14, minIstioVersion is 1.4)\n\
+         {prefix}:{conflict}: error namespace-injection-conflict: metadata.labels[istio-injection]: istio-injection=enabled and istio.io/rev=asm conflict, so injection fails: kubectl label namespace shop istio-injection-\n\
+         fixed 3 fields in 1 file; remaining: 1 error, 1 warning, 1 info (0 fixable) in {summary_files} file, 3 documents, 3 objects\n"
+    )
+}
+
+#[test]
+fn what_remains_after_fix_carries_the_lines_of_the_file_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "shifted.yaml", SHIFTED);
+    // --diff and stdout change no file: lines of the input, where `simple` is written under
+    // the old `load_balancer` (the rewritten text has it under `loadBalancer`, a line up).
+    for mode in ["--diff", "--fail-on=error"] {
+        let out = run(&["fix", mode, "shifted.yaml"], dir.path(), None);
+        assert_eq!(out.status.code(), Some(1), "{mode}");
+        assert_eq!(
+            text(&out.stderr),
+            remaining_lines("shifted.yaml", [1, 21, 28, 1]),
+            "{mode}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("shifted.yaml")).unwrap(),
+            SHIFTED
+        );
+    }
+    // --in-place: the lines of the file it wrote.
+    let out = run(&["fix", "--in-place", "shifted.yaml"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        remaining_lines("shifted.yaml", [1, 20, 27, 1])
+    );
+    let written = std::fs::read_to_string(dir.path().join("shifted.yaml")).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[19], "      simple: LEAST_CONN");
+    assert_eq!(lines[26], "    istio-injection: enabled");
 }
 
 #[test]
