@@ -6,7 +6,8 @@ mod corpus;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use meshgate::engine::Engine;
-use meshgate::lint::inputs::Symlinks;
+use meshgate::lint::exclude::Exclude;
+use meshgate::lint::inputs::{Selection, Symlinks};
 use meshgate::lint::run::{FailOn, Format, check};
 use serde_json::{Value, json};
 
@@ -75,12 +76,17 @@ fn check_10k(c: &mut Criterion) {
     }
     let engine = Engine::default();
     let paths = vec![dir.path().to_path_buf()];
+    let exclude = Exclude::default();
+    let selection = Selection {
+        paths: &paths,
+        symlinks: Symlinks::Skip,
+        exclude: &exclude,
+    };
     // The corpus is what it claims: 10,000 objects read and checked.
     let mut report = Vec::new();
     check(
         &engine,
-        &paths,
-        Symlinks::Skip,
+        &selection,
         Format::Json,
         FailOn::None,
         &mut report,
@@ -100,8 +106,7 @@ fn check_10k(c: &mut Criterion) {
         b.iter(|| {
             check(
                 &engine,
-                &paths,
-                Symlinks::Skip,
+                &selection,
                 Format::Json,
                 FailOn::None,
                 &mut std::io::sink(),

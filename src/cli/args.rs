@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::lint::exclude::Pattern;
 use crate::lint::run::{FailOn, Format};
 use crate::policy::Mode;
 use crate::telemetry::LogFormat;
@@ -27,9 +28,20 @@ pub struct CheckArgs {
     /// command line are always followed.
     #[arg(long)]
     pub follow: bool,
+    /// Leave out what GLOB matches inside the directories searched (repeatable), as
+    /// .gitignore does: without a `/` it matches a file or directory name at any depth
+    /// (`*.tpl.yaml`, `charts`); with one it is anchored to the directory named on the command
+    /// line (`overlays/dev/*`); `**` matches any number of directories; a trailing `/` matches
+    /// directories only. An excluded directory is not searched. Files and directories named on
+    /// the command line are always read, as ripgrep reads them. At most 256 patterns of 1024
+    /// bytes.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<Pattern>,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
-    /// collections nest at most 128 levels deep.
+    /// collections nest at most 128 levels deep. A Helm/Go template (`{{ }}` outside strings
+    /// and comments) is skipped with a note: render it first. A finding inside YAML anchors or
+    /// aliases is reported at its line in the anchor's definition and is not fixable.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -43,10 +55,13 @@ pub struct FixArgs {
     /// The least severity that makes the run fail when it remains after fixing (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Rewrite the files (atomically) instead of printing them.
+    /// Rewrite the files (atomically) instead of printing them. The remaining findings on
+    /// stderr then carry the lines of the rewritten files.
     #[arg(long, conflicts_with = "diff")]
     pub in_place: bool,
-    /// Print a unified diff instead of the rewritten files.
+    /// Print a unified diff instead of the rewritten files. As with the rewritten files on
+    /// stdout, the remaining findings on stderr carry the lines of the files as they are; a
+    /// field only the fix wrote gets the line of the field it was converted from.
     #[arg(long)]
     pub diff: bool,
     /// Follow symbolic links found in directories (each directory and file is read once, so
@@ -54,10 +69,20 @@ pub struct FixArgs {
     /// command line are always followed; --in-place writes through a link to its file.
     #[arg(long)]
     pub follow: bool,
+    /// Leave out what GLOB matches inside the directories searched (repeatable), as
+    /// .gitignore does: without a `/` it matches a file or directory name at any depth
+    /// (`*.tpl.yaml`, `charts`); with one it is anchored to the directory named on the command
+    /// line (`overlays/dev/*`); `**` matches any number of directories; a trailing `/` matches
+    /// directories only. An excluded directory is not searched. Files and directories named on
+    /// the command line are always read, as ripgrep reads them. At most 256 patterns of 1024
+    /// bytes.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<Pattern>,
     /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more
-    /// than 10,000 nodes or 1 MiB is checked but not rewritten.
+    /// than 10,000 nodes or 1 MiB is checked but not rewritten. A Helm/Go template (`{{ }}`
+    /// outside strings and comments) is left as it is, with a note.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

@@ -18,7 +18,8 @@ use crate::admission;
 use crate::catalog_docs;
 use crate::certs::{self, CertRequest, Existing};
 use crate::engine::{Engine, Webhook};
-use crate::lint::inputs::Symlinks;
+use crate::lint::exclude::Exclude;
+use crate::lint::inputs::{Selection, Symlinks};
 use crate::lint::run::{self, FixOutput};
 use crate::rules::Rule;
 use crate::server::{self, ServeConfig, TlsSource};
@@ -268,11 +269,16 @@ fn finish(out: &Stdout, run: std::io::Result<u8>, writing: &str) -> anyhow::Resu
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
+    let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
+    let selection = Selection {
+        paths: &args.paths,
+        symlinks: symlinks(args.follow),
+        exclude: &exclude,
+    };
     let mut out = Stdout::new();
     let run = run::check(
         &engine,
-        &args.paths,
-        symlinks(args.follow),
+        &selection,
         args.format,
         args.fail_on,
         &mut out,
@@ -296,11 +302,16 @@ fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
         (_, true) => FixOutput::Diff,
         _ => FixOutput::Stdout,
     };
+    let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
+    let selection = Selection {
+        paths: &args.paths,
+        symlinks: symlinks(args.follow),
+        exclude: &exclude,
+    };
     let mut out = Stdout::new();
     let run = run::fix(
         &engine,
-        &args.paths,
-        symlinks(args.follow),
+        &selection,
         output,
         args.fail_on,
         &mut out,

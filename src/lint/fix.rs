@@ -5,8 +5,9 @@
 
 use std::ops::Range;
 
-use super::{FileCheck, InputError, check_text, objects_of, subject};
-use crate::engine::{Engine, Request, Requester, Webhook};
+use super::{FileCheck, InputError, LintFinding, check_text, objects_of, subject};
+use crate::engine::{Assessment, Disposition, Engine, Request, Requester, Webhook};
+use crate::manifest::anchors::Anchors;
 use crate::manifest::edit::{self, EditError};
 use crate::manifest::yaml::{self, Document, Kind, Node};
 use crate::rules::path::Segment;
@@ -17,17 +18,21 @@ use crate::rules::{FieldPath, PatchOp};
 pub struct Skipped {
     /// The file.
     pub file: String,
-    /// The document's first line.
+    /// The document's first line in the input.
     pub line: usize,
+    /// The same line in the rewritten text (other documents may have grown or shrunk).
+    pub output_line: usize,
     /// Why.
     pub reason: EditError,
 }
 
 impl Skipped {
     fn of(file: &str, document: &Document, reason: EditError) -> Self {
+        let line = document.root.as_ref().map_or(1, |r| r.start.line);
         Skipped {
             file: file.to_string(),
-            line: document.root.as_ref().map_or(1, |r| r.start.line),
+            line,
+            output_line: line,
             reason,
         }
     }
@@ -42,8 +47,25 @@ pub struct FileFix {
     pub changes: usize,
     /// Documents whose fixes could not be written.
     pub skipped: Vec<Skipped>,
-    /// What is left, checked on the rewritten text.
+    /// What is left, checked on the rewritten text: lines are those of the rewritten text.
     pub remaining: FileCheck,
+    /// For each finding of `remaining`, its line in the input: the line of its field there,
+    /// or, for a field only the rewritten text has, of the field it was converted from.
+    pub input_lines: Vec<usize>,
+}
+
+impl FileFix {
+    /// The remaining findings with the lines of the input (for `--diff` and the rewritten text
+    /// on stdout, where the file itself is unchanged) or of the rewritten text (`--in-place`).
+    pub fn remaining_findings(&self, input_lines: bool) -> Vec<LintFinding> {
+        let mut findings = self.remaining.findings.clone();
+        if input_lines {
+            for (finding, line) in findings.iter_mut().zip(&self.input_lines) {
+                finding.line = *line;
+            }
+        }
+        findings
+    }
 }
 
 /// Applies the fixes the mutating webhook would apply to every object of one file.
@@ -56,39 +78,160 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
     let mut rewritten: Vec<Option<String>> = Vec::with_capacity(documents.len());
     let mut changes = 0;
     let mut skipped = Vec::new();
-    for document in &documents {
-        match fix_document(engine, document, &text[document.span.clone()]) {
+    let mut conversions = Vec::new();
+    for (index, document) in documents.iter().enumerate() {
+        let fixes = object_fixes(engine, document);
+        match fix_document(document, &text[document.span.clone()], &fixes) {
             Ok(Some((fixed, fields))) => {
                 changes += fields;
                 rewritten.push(Some(fixed));
+                conversions.extend(converted_fields(index, &fixes));
             }
             Ok(None) => rewritten.push(None),
             Err(reason) => {
-                skipped.push(Skipped::of(file, document, reason));
+                skipped.push((index, Skipped::of(file, document, reason)));
                 rewritten.push(None);
             }
         }
     }
-    let mut current = assemble(text, &documents, &rewritten);
+    let (mut current, mut starts) = assemble(text, &documents, &rewritten);
     if current != text && !reads_back(&current, &documents, &rewritten) {
         // Each document read back alone as fixed; together they did not (a directive of one
         // applying to the next, say). Nothing is written.
-        for (document, fixed) in documents.iter().zip(&rewritten) {
+        for (index, (document, fixed)) in documents.iter().zip(&rewritten).enumerate() {
             if fixed.is_some() {
-                skipped.push(Skipped::of(file, document, EditError::Mismatch));
+                skipped.push((index, Skipped::of(file, document, EditError::Mismatch)));
             }
         }
-        skipped.sort_by_key(|s| s.line);
+        skipped.sort_by_key(|(index, _)| *index);
         current = text.to_string();
+        starts = documents.iter().map(|d| d.span.start).collect();
         changes = 0;
+        conversions.clear();
     }
+    let skipped = with_output_lines(text, &current, &documents, &starts, skipped);
     let remaining = check_text(engine, file, &current)?;
+    let anchors: Vec<Anchors<'_>> = documents
+        .iter()
+        .map(|d| {
+            d.root
+                .as_ref()
+                .map(|root| Anchors::of(root, d.copied.nodes > 0))
+                .unwrap_or_default()
+        })
+        .collect();
+    let input_lines = remaining
+        .findings
+        .iter()
+        .map(|finding| line_in_input(&documents, &anchors, &conversions, finding))
+        .collect();
     Ok(FileFix {
         text: current,
         changes,
         skipped,
         remaining,
+        input_lines,
     })
+}
+
+/// The skipped documents with their first lines in the rewritten text, where `starts` are the
+/// documents' offsets; the documents are in order.
+fn with_output_lines(
+    text: &str,
+    current: &str,
+    documents: &[Document],
+    starts: &[usize],
+    skipped: Vec<(usize, Skipped)>,
+) -> Vec<Skipped> {
+    let newlines = |s: &str| s.bytes().filter(|b| *b == b'\n').count();
+    let (mut before_in, mut before_out, mut counted_in, mut counted_out) = (0, 0, 0, 0);
+    skipped
+        .into_iter()
+        .map(|(index, mut skip)| {
+            let (start_in, start_out) = (documents[index].span.start, starts[index]);
+            before_in += newlines(&text[counted_in..start_in]);
+            before_out += newlines(&current[counted_out..start_out]);
+            (counted_in, counted_out) = (start_in, start_out);
+            skip.output_line = (skip.line + before_out).saturating_sub(before_in);
+            skip
+        })
+        .collect()
+}
+
+/// A field a fix wrote (`to`) in document `document`, converted from the field `from`.
+struct Conversion {
+    document: usize,
+    to: FieldPath,
+    from: FieldPath,
+}
+
+/// What the fixes of a rewritten document converted: each fix's additions and renames, from
+/// the first field it removes or renames.
+fn converted_fields(document: usize, fixes: &[ObjectFix]) -> Vec<Conversion> {
+    let mut conversions = Vec::new();
+    for fix in fixes {
+        for ops in fix.fixes() {
+            let from = ops.iter().find_map(|op| match op {
+                PatchOp::Remove { path } | PatchOp::Move { from: path, .. } => Some(path),
+                _ => None,
+            });
+            let Some(from) = from else { continue };
+            for op in ops {
+                if let PatchOp::Add { path, .. } | PatchOp::Move { path, .. } = op {
+                    conversions.push(Conversion {
+                        document,
+                        to: fix.base.join(path),
+                        from: fix.base.join(from),
+                    });
+                }
+            }
+        }
+    }
+    conversions
+}
+
+/// The line in the input of a finding made on the rewritten text: its field's line there, or
+/// for a field a fix wrote, the line of the field it was converted from (of what it holds, when
+/// that was there too). `anchors` are those of each document.
+fn line_in_input(
+    documents: &[Document],
+    anchors: &[Anchors<'_>],
+    conversions: &[Conversion],
+    finding: &LintFinding,
+) -> usize {
+    let Some((root, anchors)) = documents
+        .get(finding.document)
+        .and_then(|d| d.root.as_ref())
+        .zip(anchors.get(finding.document))
+    else {
+        return finding.line;
+    };
+    let segments = finding.field.segments();
+    let exists = segments
+        .iter()
+        .try_fold(root, |node, segment| {
+            node.child(segment).map(|(child, _)| child)
+        })
+        .is_some();
+    if exists {
+        return root.locate(segments, anchors).line;
+    }
+    // What lies below a converted field was below the field it came from (a renamed
+    // `load_balancer` held the `simple` now under `loadBalancer`): the conversions undone, last
+    // first.
+    let mut path = segments.to_vec();
+    for conversion in conversions
+        .iter()
+        .rev()
+        .filter(|c| c.document == finding.document)
+    {
+        if let Some(below) = path.strip_prefix(conversion.to.segments()) {
+            let mut from = conversion.from.segments().to_vec();
+            from.extend_from_slice(below);
+            path = from;
+        }
+    }
+    root.locate(&path, anchors).line
 }
 
 /// The patch of one object of a document: where the object is (`items/i` for a List member,
@@ -96,7 +239,50 @@ pub fn fix_text(engine: &Engine, file: &str, text: &str) -> Result<FileFix, Inpu
 struct ObjectFix {
     base: FieldPath,
     patch: Vec<PatchOp>,
+    /// The operations of each fix in `patch`: a fix's removals give their comments to its
+    /// additions.
+    groups: Vec<Range<usize>>,
     fields: usize,
+}
+
+impl ObjectFix {
+    /// The operations of `patch`, fix by fix.
+    fn fixes(&self) -> Vec<&[PatchOp]> {
+        self.groups.iter().map(|r| &self.patch[r.clone()]).collect()
+    }
+}
+
+/// The fixes of `assessment` that make up `patch`, as ranges of it. The webhook's patch is the
+/// fixes' operations one after another; should a patch not split so, each operation is a group
+/// of its own (comments of removals then stay where they were).
+fn fix_groups(assessment: &Assessment, patch: &[PatchOp]) -> Vec<Range<usize>> {
+    let fixes: Vec<&[PatchOp]> = assessment
+        .items
+        .iter()
+        .filter(|item| item.disposition == Disposition::Fix)
+        .filter_map(|item| item.finding.fix.as_ref())
+        .map(|fix| fix.ops.as_slice())
+        .filter(|ops| !ops.is_empty())
+        .collect();
+    let mut used = vec![false; fixes.len()];
+    let mut groups = Vec::new();
+    let mut at = 0;
+    let mut next = 0;
+    while at < patch.len() {
+        let fits = |i: usize| !used[i] && patch[at..].starts_with(fixes[i]);
+        // In order, as the webhook writes them; any order else.
+        let found = (next < fixes.len() && fits(next))
+            .then_some(next)
+            .or_else(|| (0..fixes.len()).find(|i| fits(*i)));
+        let Some(found) = found else {
+            return (0..patch.len()).map(|i| i..i + 1).collect();
+        };
+        used[found] = true;
+        next = found + 1;
+        groups.push(at..at + fixes[found].len());
+        at += fixes[found].len();
+    }
+    groups
 }
 
 /// The patches the mutating webhook makes to the objects of a document.
@@ -112,6 +298,7 @@ fn object_fixes(engine: &Engine, document: &Document) -> Vec<ObjectFix> {
             let outcome = engine.review(&request, Webhook::Mutate);
             (!outcome.patch.is_empty()).then(|| ObjectFix {
                 base: located.base.clone(),
+                groups: fix_groups(&engine.assess(&request), &outcome.patch),
                 patch: outcome.patch,
                 fields: outcome.warnings.len(),
             })
@@ -122,20 +309,19 @@ fn object_fixes(engine: &Engine, document: &Document) -> Vec<ObjectFix> {
 /// The text of one document with the fixes of its objects, and the fields they convert;
 /// `None` when nothing needs fixing. A failure leaves the whole document as it was.
 fn fix_document(
-    engine: &Engine,
     document: &Document,
     text: &str,
+    fixes: &[ObjectFix],
 ) -> Result<Option<(String, usize)>, EditError> {
-    let fixes = object_fixes(engine, document);
     if fixes.is_empty() {
         return Ok(None);
     }
     if edit::too_expansive(document.copied) {
         return Err(EditError::Expansive(document.copied));
     }
-    let fixed = match fix_members(document, text, &fixes) {
+    let fixed = match fix_members(document, text, fixes) {
         Some(fixed) => fixed?,
-        None => fix_whole(text, &fixes)?,
+        None => fix_whole(text, fixes)?,
     };
     Ok(Some((fixed, fixes.iter().map(|f| f.fields).sum())))
 }
@@ -144,7 +330,7 @@ fn fix_document(
 fn fix_whole(text: &str, fixes: &[ObjectFix]) -> Result<String, EditError> {
     let mut staged = text.to_string();
     for fix in fixes {
-        staged = edit::apply(&staged, 0, &fix.base, &fix.patch)?;
+        staged = edit::apply(&staged, 0, &fix.base, &fix.fixes())?;
     }
     Ok(staged)
 }
@@ -181,7 +367,7 @@ fn fix_members(
             return None;
         }
         crate::rules::patch::apply(&mut expected["items"][*index], &fix.patch).ok()?;
-        match edit::apply(alone, 0, &FieldPath::root().index(0), &fix.patch) {
+        match edit::apply(alone, 0, &FieldPath::root().index(0), &fix.fixes()) {
             Ok(member_fixed) => {
                 fixed.push_str(&text[copied..lines.start]);
                 fixed.push_str(&member_fixed);
@@ -241,19 +427,27 @@ fn member_lines(text: &str, offset: usize, member: &Node) -> Option<Range<usize>
     Some(start..edit::after_line(text, last))
 }
 
-/// The file's text with the rewritten documents in place of their originals.
-fn assemble(text: &str, documents: &[Document], rewritten: &[Option<String>]) -> String {
+/// The file's text with the rewritten documents in place of their originals, and where each
+/// document starts in it.
+fn assemble(
+    text: &str,
+    documents: &[Document],
+    rewritten: &[Option<String>],
+) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(text.len());
+    let mut starts = Vec::with_capacity(documents.len());
     let mut copied = 0;
     for (document, fixed) in documents.iter().zip(rewritten) {
-        if let Some(fixed) = fixed {
-            out.push_str(&text[copied..document.span.start]);
-            out.push_str(fixed);
-            copied = document.span.end;
+        out.push_str(&text[copied..document.span.start]);
+        starts.push(out.len());
+        match fixed {
+            Some(fixed) => out.push_str(fixed),
+            None => out.push_str(&text[document.span.clone()]),
         }
+        copied = document.span.end;
     }
     out.push_str(&text[copied..]);
-    out
+    (out, starts)
 }
 
 /// Whether the assembled text reads as the original documents, the rewritten ones as they
@@ -298,8 +492,9 @@ mod tests {
         let fixed = fix_text(&Engine::default(), "routes.yaml", &text).unwrap();
         assert_eq!((fixed.changes, fixed.skipped.len()), (2, 0));
         let converted = "        percentage:\n          value: 10.0";
+        // The comment that ended the converted line ends the line of its value.
         let expected = format!(
-            "# head\n{}\n...\n# between\n---\n{}\n# trailing\n",
+            "# head\n{}\n...\n# between\n---\n{} # last\n# trailing\n",
             legacy_route("a", "").replace("        percent: 10", converted),
             legacy_route("b", "").replace("        percent: 10", converted)
         );

@@ -2,6 +2,8 @@
 //! sorted order, so output is stable), and `-` for stdin. Directories come from pull requests:
 //! symbolic links found in them are skipped unless `--follow` is given, and followed ones are
 //! searched once each (by device and inode), so a link loop neither repeats files nor hangs.
+//! What `--exclude` matches inside a directory is left out, an excluded directory unsearched;
+//! paths named on the command line are always read, as ripgrep reads them.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -9,6 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::InputError;
+use super::exclude::Exclude;
 
 /// Where an input's text comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +41,18 @@ pub enum Symlinks {
     Skip,
     /// Follow them (`--follow`), each directory searched and each file taken once.
     Follow,
+}
+
+/// What a run reads: the command line's paths, and how the directories among them are
+/// searched.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'a> {
+    /// Files, directories and `-`.
+    pub paths: &'a [PathBuf],
+    /// What to do with links found in directories.
+    pub symlinks: Symlinks,
+    /// What to leave out of directories.
+    pub exclude: &'a Exclude,
 }
 
 /// The inputs of a run and what was left out of it.
@@ -72,13 +87,16 @@ fn display_name(path: &Path) -> String {
 }
 
 /// Collects inputs, remembering the files taken so far.
-struct Collector {
+struct Collector<'a> {
     symlinks: Symlinks,
+    exclude: &'a Exclude,
+    /// Manifests left out by `--exclude` in the directory being searched.
+    excluded: usize,
     taken: HashSet<Identity>,
     collected: Collected,
 }
 
-impl Collector {
+impl Collector<'_> {
     /// Adds a file unless the same file is already an input (named twice, or reached again
     /// through a link): it is checked once, under its first name.
     fn take(&mut self, name: String, path: PathBuf, metadata: &std::fs::Metadata) {
@@ -112,9 +130,26 @@ impl Collector {
         }
     }
 
-    /// What an entry found in a directory is, after its link if links are followed; `None`
-    /// when it is left out.
-    fn resolve(&mut self, path: &Path) -> Option<std::fs::Metadata> {
+    /// Whether `--exclude` leaves out the entry at `path` (in the directory searched from
+    /// `root`), a directory if `is_dir`.
+    fn is_excluded(&mut self, root: &Path, path: &Path, is_dir: bool) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let components: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let components: Vec<&str> = components.iter().map(String::as_str).collect();
+        let excluded = self.exclude.excludes(&components, is_dir);
+        self.excluded += usize::from(excluded && (is_dir || is_manifest(path)));
+        excluded
+    }
+
+    /// What an entry found in a directory searched from `root` is, after its link if links
+    /// are followed; `None` when it is left out.
+    fn resolve(&mut self, root: &Path, path: &Path) -> Option<std::fs::Metadata> {
         let name = display_name(path);
         let metadata = match std::fs::symlink_metadata(path) {
             Ok(metadata) => metadata,
@@ -126,13 +161,18 @@ impl Collector {
             }
         };
         if !metadata.file_type().is_symlink() {
-            return Some(metadata);
+            return (!self.is_excluded(root, path, metadata.is_dir())).then_some(metadata);
         }
         let target = std::fs::metadata(path);
+        // An excluded link is left out without a note, whatever it leads to.
+        let leads_to_dir = target.as_ref().is_ok_and(|t| t.is_dir());
+        if self.is_excluded(root, path, leads_to_dir) {
+            return None;
+        }
         match self.symlinks {
             Symlinks::Skip => {
                 // Noted when it could hold manifests: what it leads to goes unchecked.
-                if is_manifest(path) || target.is_ok_and(|t| t.is_dir()) {
+                if is_manifest(path) || leads_to_dir {
                     self.collected.notes.push(format!(
                         "{name}: skipped: symbolic link (--follow follows links)"
                     ));
@@ -168,7 +208,7 @@ impl Collector {
                 pending.pop();
                 continue;
             };
-            let Some(metadata) = self.resolve(&path) else {
+            let Some(metadata) = self.resolve(dir, &path) else {
                 continue;
             };
             if metadata.is_dir() {
@@ -192,9 +232,12 @@ impl Collector {
 }
 
 /// Expands the command line's paths into inputs; what cannot be used is an error naming it.
-pub fn collect(paths: &[PathBuf], symlinks: Symlinks) -> Collected {
+/// `exclude` applies inside the directories named, to paths relative to each.
+pub fn collect(paths: &[PathBuf], symlinks: Symlinks, exclude: &Exclude) -> Collected {
     let mut collector = Collector {
         symlinks,
+        exclude,
+        excluded: 0,
         taken: HashSet::new(),
         collected: Collected::default(),
     };
@@ -229,11 +272,18 @@ pub fn collect(paths: &[PathBuf], symlinks: Symlinks) -> Collected {
             continue;
         }
         let errors = collector.collected.errors.len();
+        collector.excluded = 0;
         if collector.search(path, &metadata) == 0 && collector.collected.errors.len() == errors {
-            collector.collected.errors.push(InputError::file(
-                &name,
-                "no *.yaml, *.yml or *.json files in this directory",
-            ));
+            // Nothing to check is a mistake, an --exclude that leaves nothing too.
+            let message = if collector.excluded > 0 {
+                "no *.yaml, *.yml or *.json files in this directory outside --exclude"
+            } else {
+                "no *.yaml, *.yml or *.json files in this directory"
+            };
+            collector
+                .collected
+                .errors
+                .push(InputError::file(&name, message));
         }
     }
     collector.collected
@@ -332,6 +382,7 @@ mod tests {
                 dir.path().join("nope.yaml"),
             ],
             Symlinks::Skip,
+            &Exclude::default(),
         );
         assert!(notes.is_empty(), "{notes:?}");
         let names: Vec<String> = inputs
@@ -380,7 +431,11 @@ mod tests {
         symlink("../outside.yaml", root.join("out.yaml")).unwrap();
         symlink("README.md", root.join("notes")).unwrap();
 
-        let skipped = collect(std::slice::from_ref(&root), Symlinks::Skip);
+        let skipped = collect(
+            std::slice::from_ref(&root),
+            Symlinks::Skip,
+            &Exclude::default(),
+        );
         assert!(skipped.errors.is_empty(), "{:?}", skipped.errors);
         let link = "skipped: symbolic link (--follow follows links)";
         assert_eq!(
@@ -398,7 +453,11 @@ mod tests {
             "a dangling link not named like a manifest is no input at all"
         );
 
-        let followed = collect(std::slice::from_ref(&root), Symlinks::Follow);
+        let followed = collect(
+            std::slice::from_ref(&root),
+            Symlinks::Follow,
+            &Exclude::default(),
+        );
         assert!(followed.errors.is_empty(), "{:?}", followed.errors);
         assert_eq!(
             relative(dir.path(), &followed),
@@ -417,7 +476,11 @@ mod tests {
         symlink("missing.yaml", dir.path().join("dangling.yaml")).unwrap();
         symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
         std::fs::write(dir.path().join("ok.yaml"), "{}").unwrap();
-        let followed = collect(&[dir.path().to_path_buf()], Symlinks::Follow);
+        let followed = collect(
+            &[dir.path().to_path_buf()],
+            Symlinks::Follow,
+            &Exclude::default(),
+        );
         let errors: Vec<String> = followed
             .errors
             .iter()
@@ -436,11 +499,67 @@ mod tests {
     }
 
     #[test]
+    fn excluded_entries_are_left_out_and_excluded_directories_not_searched() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        for sub in ["charts/c", "overlays/dev", "overlays/prod", "base"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        for file in [
+            "base/a.yaml",
+            "base/a.tpl.yaml",
+            "overlays/dev/d.yaml",
+            "overlays/prod/p.yaml",
+            "charts/c/x.yaml",
+        ] {
+            std::fs::write(root.join(file), "{}").unwrap();
+        }
+        // Were charts/ searched, this would be an error: a device named like a manifest.
+        symlink("/dev/zero", root.join("charts/zero.yaml")).unwrap();
+        let patterns = ["charts/", "*.tpl.yaml", "overlays/dev/*"];
+        let exclude = Exclude::new(patterns.iter().map(|p| p.parse().unwrap()).collect()).unwrap();
+        let collected = collect(std::slice::from_ref(&root), Symlinks::Follow, &exclude);
+        assert!(collected.errors.is_empty(), "{:?}", collected.errors);
+        assert_eq!(
+            relative(dir.path(), &collected),
+            (
+                vec![
+                    "repo/base/a.yaml".to_string(),
+                    "repo/overlays/prod/p.yaml".to_string()
+                ],
+                vec![]
+            )
+        );
+        // Named on the command line, an excluded file or directory is read all the same.
+        let named = collect(
+            &[root.join("base/a.tpl.yaml"), root.join("overlays/dev")],
+            Symlinks::Skip,
+            &exclude,
+        );
+        assert_eq!(
+            relative(dir.path(), &named).0,
+            ["repo/base/a.tpl.yaml", "repo/overlays/dev/d.yaml"]
+        );
+        // A directory whose every manifest is excluded is a mistake, said so.
+        let everything = Exclude::new(vec!["*.yaml".parse().unwrap()]).unwrap();
+        let none = collect(&[root.join("base")], Symlinks::Skip, &everything);
+        assert_eq!(
+            none.errors[0].message,
+            "no *.yaml, *.yml or *.json files in this directory outside --exclude"
+        );
+    }
+
+    #[test]
     fn a_file_named_twice_is_taken_once() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.yaml");
         std::fs::write(&file, "{}").unwrap();
-        let collected = collect(&[file.clone(), dir.path().to_path_buf()], Symlinks::Skip);
+        let collected = collect(
+            &[file.clone(), dir.path().to_path_buf()],
+            Symlinks::Skip,
+            &Exclude::default(),
+        );
         assert_eq!(
             relative(dir.path(), &collected),
             (vec!["a.yaml".to_string()], vec![])

@@ -3,16 +3,21 @@
 //! into the text by [`crate::manifest::edit`]. No rule is implemented twice: both commands call
 //! the same [`Engine`] the server does.
 
+mod anchored;
+pub mod exclude;
 mod fix;
+mod github;
 pub mod inputs;
 pub mod report;
 pub mod run;
+pub mod template;
 
 pub use fix::{FileFix, Skipped, fix_text};
 
 use serde_json::Value;
 
 use crate::engine::{Disposition, Engine, Request, Requester};
+use crate::manifest::anchors::Anchors;
 use crate::manifest::yaml::{self, YamlError};
 use crate::rules::{Action, FieldPath, ObjectKind, Rule, Severity, Subject};
 
@@ -43,6 +48,8 @@ pub struct LintFinding {
     pub name: Option<String>,
     /// The path from the document root (`items[i].` first for List members).
     pub path: String,
+    /// The same path as segments, to find the field in another version of the text.
+    pub field: FieldPath,
     /// What to change.
     pub message: String,
 }
@@ -169,6 +176,13 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
         ..FileCheck::default()
     };
     for (index, document) in documents.iter().enumerate() {
+        let anchors = document
+            .root
+            .as_ref()
+            .map(|root| Anchors::of(root, document.copied.nodes > 0))
+            .unwrap_or_default();
+        let first_of_document = result.findings.len();
+        let mut refused_line = None;
         for located in objects_of(&document.value) {
             result.objects += 1;
             let request = Request {
@@ -194,15 +208,33 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                 .map(|s| (s.finding, s.action, false, None, Some(s.reason)));
             for (finding, action, fixable, note, reason) in unsilenced.chain(silenced) {
                 let path = located.base.join(&finding.path);
-                let line = document
+                // Through an alias, the line of the field in the anchor's definition: that is
+                // where it is written.
+                let location = document
                     .root
                     .as_ref()
-                    .map_or(1, |root| root.line_of(path.segments()));
+                    .map(|root| root.locate(path.segments(), &anchors));
+                let line = location.map_or(1, |l| l.line);
+                let mut fixable = fixable;
+                let refusal = fixable
+                    .then(|| anchored::refusal(document, &located.base, finding.fix.as_ref()))
+                    .flatten();
+                if refusal.is_some() {
+                    fixable = false;
+                    refused_line.get_or_insert(line);
+                }
                 let shown_path = if located.base.segments().is_empty() {
                     finding.path.to_string()
                 } else {
                     format!("{}.{}", located.base, finding.path)
                 };
+                let mut message = match note {
+                    Some(note) => format!("{} ({note})", finding.message),
+                    None => finding.message,
+                };
+                if let Some(note) = anchored::note(refusal, location.and_then(|l| l.alias_line)) {
+                    message.push_str(&format!(" ({note})"));
+                }
                 let found = LintFinding {
                     rule: finding.rule,
                     severity: finding.severity,
@@ -216,10 +248,8 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     namespace: text_of("/metadata/namespace"),
                     name: text_of("/metadata/name"),
                     path: shown_path,
-                    message: match note {
-                        Some(note) => format!("{} ({note})", finding.message),
-                        None => finding.message,
-                    },
+                    field: path,
+                    message,
                 };
                 match reason {
                     Some(reason) => result.suppressed.push(SuppressedFinding {
@@ -229,6 +259,9 @@ pub fn check_text(engine: &Engine, file: &str, text: &str) -> Result<FileCheck, 
                     None => result.findings.push(found),
                 }
             }
+        }
+        if let Some(line) = refused_line {
+            anchored::leave_document(&mut result.findings[first_of_document..], line);
         }
     }
     // Within a document the rules report in catalog order; readers want file order.
@@ -325,13 +358,13 @@ items:
     }
 
     #[test]
-    fn fix_rewrites_only_the_converted_lines() {
+    fn fix_rewrites_only_the_converted_lines_and_keeps_their_comments() {
         let fixed = fix_text(&Engine::default(), "routes.yaml", MANIFESTS).unwrap();
         assert_eq!(fixed.changes, 1);
         assert!(fixed.skipped.is_empty());
         let expected = MANIFESTS.replace(
             "        percent: 10   # ten percent\n",
-            "        percentage:\n          value: 10.0\n",
+            "        percentage:\n          value: 10.0   # ten percent\n",
         );
         assert_eq!(fixed.text, expected);
         assert!(fixed.remaining.findings.iter().all(|f| !f.fixable));

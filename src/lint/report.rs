@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::template::SkippedFile;
 use super::{InputError, LintFinding, SuppressedFinding};
 use crate::catalog_docs;
 use crate::rules::{Rule, Severity};
@@ -27,6 +28,8 @@ pub struct Summary {
     pub fixable: usize,
     /// Findings silenced by `ignore.meshgate.io` annotations (in none of the counts above).
     pub suppressed: usize,
+    /// Files left out (templates), each with a note.
+    pub skipped: usize,
 }
 
 impl Summary {
@@ -83,6 +86,9 @@ pub fn text_summary(summary: &Summary, input_errors: usize) -> String {
             "; {} could not be read",
             plural(input_errors, "input")
         ));
+    }
+    if summary.skipped > 0 {
+        line.push_str(&format!("; {} skipped", plural(summary.skipped, "file")));
     }
     line
 }
@@ -141,30 +147,50 @@ struct JsonError<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonSkipped<'a> {
+    file: &'a str,
+    line: usize,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
 struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     suppressed: Vec<JsonSuppressed<'a>>,
     errors: Vec<JsonError<'a>>,
+    skipped: Vec<JsonSkipped<'a>>,
     summary: Summary,
 }
 
+/// Everything a `check` run reports, for the structured formats.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// Findings, in file order.
+    pub findings: &'a [LintFinding],
+    /// Findings silenced by ignore annotations.
+    pub suppressed: &'a [SuppressedFinding],
+    /// Inputs that could not be read or parsed.
+    pub errors: &'a [InputError],
+    /// Files left out (templates).
+    pub skipped: &'a [SkippedFile],
+    /// The totals.
+    pub summary: &'a Summary,
+}
+
 /// The `--format json` document.
-pub fn json(
-    findings: &[LintFinding],
-    suppressed: &[SuppressedFinding],
-    errors: &[InputError],
-    summary: &Summary,
-) -> String {
-    let report = JsonReport {
-        findings: findings.iter().map(JsonFinding::of).collect(),
-        suppressed: suppressed
+pub fn json(report: &Report<'_>) -> String {
+    let document = JsonReport {
+        findings: report.findings.iter().map(JsonFinding::of).collect(),
+        suppressed: report
+            .suppressed
             .iter()
             .map(|s| JsonSuppressed {
                 finding: JsonFinding::of(&s.finding),
                 reason: &s.reason,
             })
             .collect(),
-        errors: errors
+        errors: report
+            .errors
             .iter()
             .map(|e| JsonError {
                 file: &e.file,
@@ -173,9 +199,18 @@ pub fn json(
                 message: &e.message,
             })
             .collect(),
-        summary: *summary,
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| JsonSkipped {
+                file: &s.file,
+                line: s.line,
+                reason: &s.reason,
+            })
+            .collect(),
+        summary: *report.summary,
     };
-    serde_json::to_string_pretty(&report).unwrap_or_default()
+    serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
 fn sarif_level(severity: Severity) -> &'static str {
@@ -188,13 +223,9 @@ fn sarif_level(severity: Severity) -> &'static str {
 
 /// The `--format sarif` document (SARIF 2.1.0): one rule per rule id of the catalog, one
 /// result per finding with its file and line — a silenced one with an `inSource` suppression
-/// carrying the annotation's reason, which code-scanning UIs show as dismissed — and
-/// unreadable inputs as tool notifications.
-pub fn sarif(
-    findings: &[LintFinding],
-    suppressed: &[SuppressedFinding],
-    errors: &[InputError],
-) -> String {
+/// carrying the annotation's reason, which code-scanning UIs show as dismissed — unreadable
+/// inputs as tool notifications (errors) and skipped files as notes.
+pub fn sarif(report: &Report<'_>) -> String {
     let rules: Vec<Value> = Rule::ALL
         .iter()
         .map(|rule| {
@@ -223,7 +254,7 @@ pub fn sarif(
             }}],
         })
     };
-    let silenced = suppressed.iter().map(|s| {
+    let silenced = report.suppressed.iter().map(|s| {
         let mut silenced = result(&s.finding);
         silenced["suppressions"] = json!([{
             "kind": "inSource",
@@ -231,8 +262,9 @@ pub fn sarif(
         }]);
         silenced
     });
-    let results: Vec<Value> = findings.iter().map(result).chain(silenced).collect();
-    let notifications: Vec<Value> = errors
+    let results: Vec<Value> = report.findings.iter().map(result).chain(silenced).collect();
+    let mut notifications: Vec<Value> = report
+        .errors
         .iter()
         .map(|e| {
             let mut notification = json!({"level": "error", "message": {"text": e.message}});
@@ -245,6 +277,16 @@ pub fn sarif(
             notification
         })
         .collect();
+    notifications.extend(report.skipped.iter().map(|s| {
+        json!({
+            "level": "note",
+            "message": {"text": format!("skipped: {}", s.reason)},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": s.file},
+                "region": {"startLine": s.line},
+            }}],
+        })
+    }));
     let document = json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -255,7 +297,7 @@ pub fn sarif(
                 "rules": rules,
             }},
             "invocations": [{
-                "executionSuccessful": errors.is_empty(),
+                "executionSuccessful": report.errors.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,

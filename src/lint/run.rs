@@ -3,12 +3,12 @@
 //! else 1 when a finding at or above `--fail-on` remains, else 0).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::inputs::{self, Collected, Input, Source, Symlinks};
-use super::report::{self, Summary};
-use super::{InputError, LintFinding, check_text, fix_text};
+use super::inputs::{self, Collected, Input, Selection, Source};
+use super::report::{self, Report, Summary};
+use super::template::SkippedFile;
+use super::{InputError, LintFinding, check_text, fix_text, github};
 use crate::engine::Engine;
 use crate::rules::Severity;
 
@@ -28,6 +28,9 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::...`), which the runner
+    /// shows as annotations on the pull request; then the summary line.
+    Github,
 }
 
 /// `--fail-on`: the least severity that fails the run.
@@ -108,49 +111,55 @@ fn exit_code(findings: &[LintFinding], errors: &[InputError], fail_on: FailOn) -
     }
 }
 
-/// The inputs of `paths`, with a line on `err` for each one left out on purpose.
+/// The inputs selected, with a line on `err` for each one left out on purpose.
 fn collect(
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     err: &mut dyn Write,
 ) -> std::io::Result<(Vec<Input>, Vec<InputError>)> {
     let Collected {
         inputs,
         errors,
         notes,
-    } = inputs::collect(paths, symlinks);
+    } = inputs::collect(selection.paths, selection.symlinks, selection.exclude);
     for note in &notes {
         writeln!(err, "{note}")?;
     }
     Ok((inputs, errors))
 }
 
-/// Runs `check` and writes its report to `out`; input errors also go to `err`.
+/// Runs `check` and writes its report to `out`; input errors also go to `err`. Templates are
+/// skipped with a note in the report; they do not change the exit code.
 pub fn check(
     engine: &Engine,
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     format: Format,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = collect(paths, symlinks, err)?;
+    let (inputs, mut errors) = collect(selection, err)?;
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
+    let mut skipped = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
         ..Summary::default()
     };
     let mut progress = Progress::new();
     for (done, input) in inputs.iter().enumerate() {
-        match inputs::read(input).and_then(|text| check_text(engine, &input.name, &text)) {
-            Ok(result) => {
+        let checked =
+            inputs::read(input).and_then(|text| match SkippedFile::template(&input.name, &text) {
+                Some(template) => Ok(Err(template)),
+                None => check_text(engine, &input.name, &text).map(Ok),
+            });
+        match checked {
+            Ok(Ok(result)) => {
                 summary.documents += result.documents;
                 summary.objects += result.objects;
                 findings.extend(result.findings);
                 suppressed.extend(result.suppressed);
             }
+            Ok(Err(template)) => skipped.push(template),
             Err(e) => errors.push(e),
         }
         progress.update(done + 1, inputs.len());
@@ -158,38 +167,60 @@ pub fn check(
     progress.finish();
     summary.count(&findings);
     summary.suppressed = suppressed.len();
+    summary.skipped = skipped.len();
     for error in &errors {
         writeln!(err, "{error}")?;
     }
+    let everything = Report {
+        findings: &findings,
+        suppressed: &suppressed,
+        errors: &errors,
+        skipped: &skipped,
+        summary: &summary,
+    };
     match format {
         Format::Text => {
             for finding in &findings {
                 writeln!(out, "{}", report::text_line(finding))?;
             }
+            for skip in &skipped {
+                writeln!(out, "{skip}")?;
+            }
             writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
         }
-        Format::Json => writeln!(
-            out,
-            "{}",
-            report::json(&findings, &suppressed, &errors, &summary)
-        )?,
-        Format::Sarif => writeln!(out, "{}", report::sarif(&findings, &suppressed, &errors))?,
+        Format::Json => writeln!(out, "{}", report::json(&everything))?,
+        Format::Sarif => writeln!(out, "{}", report::sarif(&everything))?,
+        Format::Github => {
+            for finding in &findings {
+                writeln!(out, "{}", github::finding(finding))?;
+            }
+            for error in &errors {
+                writeln!(out, "{}", github::input_error(error))?;
+            }
+            for skip in &skipped {
+                writeln!(out, "{}", github::skipped(skip))?;
+            }
+            writeln!(out, "{}", report::text_summary(&summary, errors.len()))?;
+        }
     }
     out.flush()?;
     Ok(exit_code(&findings, &errors, fail_on))
 }
 
 /// Runs `fix`: rewritten files (or a diff) to `out`, what remains and what was skipped to `err`.
+/// Lines on `err` are those of the files as they are afterwards: the input's for `--diff` and
+/// stdout (the files are unchanged), the rewritten text's for `--in-place`. Templates are left
+/// as they are, with a note.
 pub fn fix(
     engine: &Engine,
-    paths: &[PathBuf],
-    symlinks: Symlinks,
+    selection: &Selection<'_>,
     output: FixOutput,
     fail_on: FailOn,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<u8> {
-    let (inputs, mut errors) = collect(paths, symlinks, err)?;
+    let (inputs, mut errors) = collect(selection, err)?;
+    let input_lines = output != FixOutput::InPlace;
     let mut remaining = Vec::new();
     let mut summary = Summary {
         files: inputs.len(),
@@ -208,6 +239,15 @@ pub fn fix(
                 continue;
             }
         };
+        if let Some(template) = SkippedFile::template(&input.name, &original) {
+            writeln!(err, "{template}")?;
+            summary.skipped += 1;
+            if output == FixOutput::Stdout {
+                // The stream of files stays whole: the template goes through as it is.
+                print_file(out, &mut printed, &original)?;
+            }
+            continue;
+        }
         let fixed = match fix_text(engine, &input.name, &original) {
             Ok(fixed) => fixed,
             Err(e) => {
@@ -217,10 +257,15 @@ pub fn fix(
             }
         };
         for skipped in &fixed.skipped {
+            let line = if input_lines {
+                skipped.line
+            } else {
+                skipped.output_line
+            };
             writeln!(
                 err,
-                "{}:{}: not fixed: {}",
-                skipped.file, skipped.line, skipped.reason
+                "{}:{line}: not fixed: {}",
+                skipped.file, skipped.reason
             )?;
         }
         changes += fixed.changes;
@@ -229,16 +274,7 @@ pub fn fix(
         let changed = fixed.text != original;
         changed_files += usize::from(changed);
         match output {
-            FixOutput::Stdout => {
-                if printed > 0 {
-                    writeln!(out, "---")?;
-                }
-                write!(out, "{}", fixed.text)?;
-                if !fixed.text.is_empty() && !fixed.text.ends_with('\n') {
-                    writeln!(out)?;
-                }
-                printed += 1;
-            }
+            FixOutput::Stdout => print_file(out, &mut printed, &fixed.text)?,
             FixOutput::Diff if changed => write_diff(out, input, &original, &fixed.text)?,
             FixOutput::InPlace if changed => match &input.source {
                 Source::File(path) => {
@@ -250,8 +286,8 @@ pub fn fix(
             },
             _ => {}
         }
-        remaining.extend(fixed.remaining.findings);
         summary.suppressed += fixed.remaining.suppressed.len();
+        remaining.extend(fixed.remaining_findings(input_lines));
     }
     progress.finish();
     summary.count(&remaining);
@@ -270,6 +306,19 @@ pub fn fix(
     )?;
     out.flush()?;
     Ok(exit_code(&remaining, &errors, fail_on))
+}
+
+/// One file of the stream `fix` prints, `---` between files.
+fn print_file(out: &mut dyn Write, printed: &mut usize, text: &str) -> std::io::Result<()> {
+    if *printed > 0 {
+        writeln!(out, "---")?;
+    }
+    write!(out, "{text}")?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    *printed += 1;
+    Ok(())
 }
 
 fn write_diff(

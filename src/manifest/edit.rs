@@ -1,10 +1,12 @@
 //! Writes a fix's JSON Patch back into YAML text, changing only the lines of the fields it
 //! converts and adding lines for their replacements: comments, key order, quoting, indentation
-//! and every other document stay as they were. Each result is re-read and compared with the
-//! patch applied to the parsed value, so a rewrite that would lose anything is refused.
+//! and every other document stay as they were, and the comments of a converted field go with its
+//! value. Each result is re-read and compared with the patch applied to the parsed value, so a
+//! rewrite that would lose anything is refused.
 
 use serde_json::Value;
 
+use super::comments::{Carried, Rendered};
 use super::yaml::{self, Entry, Kind, Node, Size};
 use crate::rules::path::Segment;
 use crate::rules::{FieldPath, PatchOp};
@@ -45,22 +47,31 @@ pub fn too_expansive(copied: Size) -> bool {
     copied.nodes > MAX_COPIED_NODES_TO_REWRITE || copied.bytes > MAX_COPIED_BYTES_TO_REWRITE
 }
 
-/// Applies `ops` (paths relative to `base` inside document `index`) to `text`.
+/// Applies `fixes` (each the operations of one fix, paths relative to `base` inside document
+/// `index`) to `text`. The comments a fix's removals take are carried to the lines its later
+/// operations add, so each fix is one group.
 pub fn apply(
     text: &str,
     index: usize,
     base: &FieldPath,
-    ops: &[PatchOp],
+    fixes: &[&[PatchOp]],
 ) -> Result<String, EditError> {
     let before = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let mut expected: Vec<Value> = before.iter().map(|d| d.value.clone()).collect();
     let target = expected.get_mut(index).ok_or(EditError::Mismatch)?;
-    let rebased: Vec<PatchOp> = ops.iter().map(|op| rebase(op, base)).collect();
-    crate::rules::patch::apply(target, &rebased).map_err(|_| EditError::Mismatch)?;
+    let rebased: Vec<Vec<PatchOp>> = fixes
+        .iter()
+        .map(|ops| ops.iter().map(|op| rebase(op, base)).collect())
+        .collect();
+    crate::rules::patch::apply(target, &rebased.concat()).map_err(|_| EditError::Mismatch)?;
 
     let mut current = text.to_string();
-    for op in &rebased {
-        current = apply_one(&current, index, op)?;
+    for fix in &rebased {
+        let mut carried = Carried::default();
+        for op in fix {
+            current = apply_one(&current, index, op, &mut carried)?;
+        }
+        current = carried.leave(&current);
     }
     let after = yaml::parse(&current).map_err(|_| EditError::Mismatch)?;
     let values: Vec<Value> = after.into_iter().map(|d| d.value).collect();
@@ -68,6 +79,37 @@ pub fn apply(
         return Err(EditError::Mismatch);
     }
     Ok(current)
+}
+
+/// Whether writing `op` (its paths relative to `base`) into the document under `root` would
+/// touch a region that uses anchors or aliases, which [`apply`] refuses: a node on the way to the
+/// field is anchored, or the value it removes or replaces holds an anchor or alias.
+pub fn touches_anchors(root: &Node, base: &FieldPath, op: &PatchOp) -> bool {
+    let op = rebase(op, base);
+    let (path, value_too) = match &op {
+        PatchOp::Remove { path } | PatchOp::Add { path, .. } | PatchOp::Replace { path, .. } => {
+            (path, true)
+        }
+        PatchOp::Move { from, .. } => (from, false),
+    };
+    let Some((last, parent)) = path.segments().split_last() else {
+        return root.anchored;
+    };
+    let mut node = root;
+    for segment in parent {
+        if node.anchored {
+            return true;
+        }
+        match node.child(segment) {
+            Some((child, _)) => node = child,
+            None => return false,
+        }
+    }
+    node.anchored
+        || (value_too
+            && node
+                .child(last)
+                .is_some_and(|(value, _)| value.contains_anchor()))
 }
 
 fn rebase(op: &PatchOp, base: &FieldPath) -> PatchOp {
@@ -112,22 +154,18 @@ fn navigate<'a>(
     Ok(node)
 }
 
-fn contains_anchor(node: &Node) -> bool {
-    node.anchored
-        || match &node.kind {
-            Kind::Map { entries, .. } => entries.iter().any(|e| contains_anchor(&e.value)),
-            Kind::Seq { items, .. } => items.iter().any(contains_anchor),
-            _ => false,
-        }
-}
-
-fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError> {
+fn apply_one(
+    text: &str,
+    index: usize,
+    op: &PatchOp,
+    carried: &mut Carried,
+) -> Result<String, EditError> {
     let documents = yaml::parse(text).map_err(|_| EditError::Mismatch)?;
     let document = documents.get(index).ok_or(EditError::Mismatch)?;
     let root = document.root.as_ref().ok_or(EditError::Mismatch)?;
     let seq_offset = document_sequence_offset(text, root).unwrap_or(2);
     let editor = TextEdit { text, seq_offset };
-    match op {
+    let splice = match op {
         PatchOp::Remove { path } => {
             let (parent, last) = split(path)?;
             let parent_node = navigate(root, parent, path)?;
@@ -137,7 +175,7 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                 .iter()
                 .find(|e| e.key == key)
                 .ok_or(EditError::Mismatch)?;
-            if contains_anchor(&entry.value) {
+            if entry.value.contains_anchor() {
                 return Err(EditError::Anchored(path.to_string()));
             }
             if flow || entries.len() == 1 {
@@ -145,9 +183,15 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                 if let Value::Object(map) = &mut value {
                     map.remove(key);
                 }
-                return Ok(editor.replace_node(parent_node, &value));
+                let splice = editor.replace_node(parent_node, &value);
+                if !flow {
+                    let site = line_start(text, splice.start);
+                    carried.take(text, entry, splice.start..splice.end, site);
+                }
+                splice
+            } else {
+                editor.remove_entry(entries, entry, carried)
             }
-            Ok(editor.remove_entry(entries, entry))
         }
         PatchOp::Add { path, value } | PatchOp::Replace { path, value } => {
             let (parent, last) = split(path)?;
@@ -155,19 +199,19 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
             match (&parent_node.kind, last) {
                 (Kind::Map { flow, entries }, Segment::Field(key) | Segment::Key(key)) => {
                     if let Some(entry) = entries.iter().find(|e| e.key == *key) {
-                        if contains_anchor(&entry.value) {
+                        if entry.value.contains_anchor() {
                             return Err(EditError::Anchored(path.to_string()));
                         }
-                        return Ok(editor.replace_node(&entry.value, value));
-                    }
-                    if *flow || entries.is_empty() {
+                        editor.replace_node(&entry.value, value)
+                    } else if *flow || entries.is_empty() {
                         let mut whole = value_at(&document.value, parent)?;
                         if let Value::Object(map) = &mut whole {
                             map.insert(key.clone(), value.clone());
                         }
-                        return Ok(editor.replace_node(parent_node, &whole));
+                        editor.replace_node(parent_node, &whole)
+                    } else {
+                        editor.insert_entry(entries, key, value, carried)
                     }
-                    Ok(editor.insert_entry(entries, key, value))
                 }
                 (Kind::Seq { flow, items }, Segment::Index(i)) if *i == items.len() => {
                     if *flow || items.is_empty() {
@@ -175,16 +219,17 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                         if let Value::Array(list) = &mut whole {
                             list.push(value.clone());
                         }
-                        return Ok(editor.replace_node(parent_node, &whole));
+                        editor.replace_node(parent_node, &whole)
+                    } else {
+                        editor.append_item(items, value, carried)
                     }
-                    Ok(editor.append_item(items, value))
                 }
                 (Kind::Seq { items, .. }, Segment::Index(i))
                     if *i < items.len() && matches!(op, PatchOp::Replace { .. }) =>
                 {
-                    Ok(editor.replace_node(&items[*i], value))
+                    editor.replace_node(&items[*i], value)
                 }
-                _ => Err(EditError::Unsupported(path.to_string())),
+                _ => return Err(EditError::Unsupported(path.to_string())),
             }
         }
         PatchOp::Move { from, path } => {
@@ -201,13 +246,15 @@ fn apply_one(text: &str, index: usize, op: &PatchOp) -> Result<String, EditError
                 .iter()
                 .find(|e| e.key == key)
                 .ok_or(EditError::Mismatch)?;
-            Ok(editor.splice(
-                entry.key_start.byte,
-                entry.key_end.byte,
-                &render_key(new_key),
-            ))
+            // The key alone is rewritten: whatever follows it on its line stays.
+            Splice {
+                start: entry.key_start.byte,
+                end: entry.key_end.byte,
+                with: render_key(new_key),
+            }
         }
-    }
+    };
+    Ok(splice.apply(text, carried))
 }
 
 fn split(path: &FieldPath) -> Result<(&[Segment], &Segment), EditError> {
@@ -298,20 +345,39 @@ pub fn after_line(text: &str, byte: usize) -> usize {
         .map_or(text.len(), |i| byte + i + 1)
 }
 
+/// One edit of the text: bytes `start..end` replaced by `with`.
+struct Splice {
+    start: usize,
+    end: usize,
+    with: String,
+}
+
+impl Splice {
+    /// The text with the edit made; the comments carried follow it.
+    fn apply(self, text: &str, carried: &mut Carried) -> String {
+        carried.shift(self.start, self.end, self.with.len());
+        let mut out = String::with_capacity(text.len() + self.with.len());
+        out.push_str(&text[..self.start]);
+        out.push_str(&self.with);
+        out.push_str(&text[self.end..]);
+        out
+    }
+
+    fn nothing() -> Self {
+        Splice {
+            start: 0,
+            end: 0,
+            with: String::new(),
+        }
+    }
+}
+
 struct TextEdit<'a> {
     text: &'a str,
     seq_offset: usize,
 }
 
 impl TextEdit<'_> {
-    fn splice(&self, start: usize, end: usize, with: &str) -> String {
-        let mut out = String::with_capacity(self.text.len() + with.len());
-        out.push_str(&self.text[..start]);
-        out.push_str(with);
-        out.push_str(&self.text[end..]);
-        out
-    }
-
     fn line_start(&self, byte: usize) -> usize {
         line_start(self.text, byte)
     }
@@ -321,91 +387,105 @@ impl TextEdit<'_> {
         after_line(self.text, byte)
     }
 
-    /// Where the line holding `byte` ends: at its newline, or at the end of the text.
-    fn line_end(&self, byte: usize) -> usize {
-        let after = self.after_line(byte);
-        if after > 0 && self.text.as_bytes()[after - 1] == b'\n' {
-            after - 1
-        } else {
-            after
+    /// The last byte of an entry's content, for line arithmetic. A block scalar ends where
+    /// the next line's content starts: the blanks before that are not the entry's.
+    fn content_end(&self, entry: &Entry) -> usize {
+        let end = entry.value.end.byte.max(entry.key_end.byte);
+        let content = self.text[..end].trim_end().len();
+        content.max(entry.key_end.byte).saturating_sub(1)
+    }
+
+    /// Replaces a node's text with the value written inline (flow style for collections);
+    /// what follows the node on its line, a comment say, stays.
+    fn replace_node(&self, node: &Node, value: &Value) -> Splice {
+        Splice {
+            start: node.start.byte,
+            end: node.end.byte.max(node.start.byte),
+            with: render_inline(value),
         }
     }
 
-    /// Where the content of an entry ends, for line arithmetic.
-    fn content_end(entry: &Entry) -> usize {
-        entry
-            .value
-            .end
-            .byte
-            .max(entry.key_end.byte)
-            .saturating_sub(1)
-    }
-
-    /// Replaces a node's text with the value written inline (flow style for collections).
-    fn replace_node(&self, node: &Node, value: &Value) -> String {
-        self.splice(
-            node.start.byte,
-            node.end.byte.max(node.start.byte),
-            &render_inline(value),
-        )
-    }
-
-    fn remove_entry(&self, entries: &[Entry], entry: &Entry) -> String {
+    /// Removes an entry's lines; its comments are carried.
+    fn remove_entry(&self, entries: &[Entry], entry: &Entry, carried: &mut Carried) -> Splice {
         let line_start = self.line_start(entry.key_start.byte);
         let own_line = self.text[line_start..entry.key_start.byte]
             .trim()
             .is_empty();
-        if own_line {
-            return self.splice(line_start, self.after_line(Self::content_end(entry)), "");
-        }
-        // The first entry of an item (`- key: value`): the next entry moves up after the dash.
-        let position = entries
-            .iter()
-            .position(|e| std::ptr::eq(e, entry))
-            .unwrap_or(0);
-        match entries.get(position + 1) {
-            Some(next) => self.splice(entry.key_start.byte, next.key_start.byte, ""),
-            None => self.splice(
-                entry.key_start.byte,
-                self.line_end(Self::content_end(entry)),
-                "{}",
-            ),
-        }
+        let splice = if own_line {
+            Splice {
+                start: line_start,
+                end: self.after_line(self.content_end(entry)),
+                with: String::new(),
+            }
+        } else {
+            // The first entry of an item (`- key: value`): the next entry moves up after the
+            // dash, or an empty map takes its place.
+            let position = entries
+                .iter()
+                .position(|e| std::ptr::eq(e, entry))
+                .unwrap_or(0);
+            match entries.get(position + 1) {
+                Some(next) => Splice {
+                    start: entry.key_start.byte,
+                    end: next.key_start.byte,
+                    with: String::new(),
+                },
+                None => Splice {
+                    start: entry.key_start.byte,
+                    end: self.content_end(entry) + 1,
+                    with: "{}".into(),
+                },
+            }
+        };
+        carried.take(self.text, entry, splice.start..splice.end, line_start);
+        splice
     }
 
-    fn insert_entry(&self, entries: &[Entry], key: &str, value: &Value) -> String {
+    fn insert_entry(
+        &self,
+        entries: &[Entry],
+        key: &str,
+        value: &Value,
+        carried: &mut Carried,
+    ) -> Splice {
         let indent = entries[0].key_start.col;
         let Some(last) = entries.last() else {
-            return self.text.to_string();
+            return Splice::nothing();
         };
-        let at = self.after_line(Self::content_end(last));
+        let at = self.after_line(self.content_end(last));
         let mut lines = Vec::new();
         render_entry(key, value, indent, self.seq_offset, &mut lines);
+        carried.attach(&mut lines);
         self.insert_lines(at, &lines)
     }
 
-    fn append_item(&self, items: &[Node], value: &Value) -> String {
+    fn append_item(&self, items: &[Node], value: &Value, carried: &mut Carried) -> Splice {
         let Some(last) = items.last() else {
-            return self.text.to_string();
+            return Splice::nothing();
         };
         let dash =
             dash_column(self.text, &items[0]).unwrap_or(items[0].start.col.saturating_sub(2));
         let at = self.after_line(last.end.byte.max(last.start.byte + 1) - 1);
         let mut lines = Vec::new();
         render_item(value, dash, self.seq_offset, &mut lines);
+        carried.attach(&mut lines);
         self.insert_lines(at, &lines)
     }
 
-    fn insert_lines(&self, at: usize, lines: &[String]) -> String {
+    fn insert_lines(&self, at: usize, lines: &[Rendered]) -> Splice {
         let mut block = String::new();
         if at == self.text.len() && !self.text.ends_with('\n') {
             block.push('\n');
         }
         for line in lines {
-            block.push_str(line);
+            block.push_str(&line.text);
             block.push('\n');
         }
-        self.splice(at, at, &block)
+        Splice {
+            start: at,
+            end: at,
+            with: block,
+        }
     }
 }
 
@@ -468,18 +548,23 @@ fn render_entry(
     value: &Value,
     indent: usize,
     seq_offset: usize,
-    lines: &mut Vec<String>,
+    lines: &mut Vec<Rendered>,
 ) {
     let pad = " ".repeat(indent);
     if !is_block(value) {
-        lines.push(format!(
-            "{pad}{}: {}",
-            render_key(key),
-            render_inline(value)
-        ));
+        let inline = render_inline(value);
+        lines.push(Rendered {
+            text: format!("{pad}{}: {inline}", render_key(key)),
+            key: Some(key.to_string()),
+            value: Some(inline),
+        });
         return;
     }
-    lines.push(format!("{pad}{}:", render_key(key)));
+    lines.push(Rendered {
+        text: format!("{pad}{}:", render_key(key)),
+        key: Some(key.to_string()),
+        value: None,
+    });
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -496,7 +581,7 @@ fn render_entry(
 }
 
 /// `- item` with its dash at `dash`.
-fn render_item(value: &Value, dash: usize, seq_offset: usize, lines: &mut Vec<String>) {
+fn render_item(value: &Value, dash: usize, seq_offset: usize, lines: &mut Vec<Rendered>) {
     let pad = " ".repeat(dash);
     match value {
         Value::Object(map) if !map.is_empty() => {
@@ -505,11 +590,18 @@ fn render_item(value: &Value, dash: usize, seq_offset: usize, lines: &mut Vec<St
                 render_entry(k, v, dash + 2, seq_offset, &mut nested);
             }
             if let Some(first) = nested.first_mut() {
-                first.replace_range(..dash + 2, &format!("{pad}- "));
+                first.text.replace_range(..dash + 2, &format!("{pad}- "));
             }
             lines.extend(nested);
         }
-        other => lines.push(format!("{pad}- {}", render_inline(other))),
+        other => {
+            let inline = render_inline(other);
+            lines.push(Rendered {
+                text: format!("{pad}- {inline}"),
+                key: None,
+                value: Some(inline),
+            });
+        }
     }
 }
 
@@ -518,8 +610,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// `ops` written as one fix.
     fn fix(text: &str, ops: Vec<PatchOp>) -> String {
-        apply(text, 0, &FieldPath::root(), &ops).unwrap()
+        apply(text, 0, &FieldPath::root(), &[&ops]).unwrap()
     }
 
     #[test]
@@ -533,9 +626,10 @@ mod tests {
                     .field("websocketUpgrade"),
             }],
         );
+        // The comment of the deleted field stays, on a line of its own at its indentation.
         assert_eq!(
             out,
-            "spec:\n  http:\n  # the main route\n  - route:\n    - destination:\n        host: r\n    timeout: 5s\n"
+            "spec:\n  http:\n  # the main route\n    # old\n  - route:\n    - destination:\n        host: r\n    timeout: 5s\n"
         );
         let out = fix(
             text,
@@ -547,6 +641,177 @@ mod tests {
             out,
             "spec:\n  http:\n  # the main route\n  - websocketUpgrade: true  # old\n    route:\n    - destination:\n        host: r\n"
         );
+    }
+
+    /// The operations of converting `abort.percent` to `abort.percentage.value`.
+    fn percent_fix(value: f64) -> Vec<PatchOp> {
+        vec![
+            PatchOp::Remove {
+                path: FieldPath::fields("abort.percent"),
+            },
+            PatchOp::Add {
+                path: FieldPath::fields("abort.percentage"),
+                value: json!({"value": value}),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_converted_value_keeps_the_comment_of_its_line() {
+        let text = "abort:\n  httpStatus: 503\n  percent: 10  # 10% of jason's requests fail\n";
+        assert_eq!(
+            fix(text, percent_fix(10.0)),
+            "abort:\n  httpStatus: 503\n  percentage:\n    value: 10.0  # 10% of jason's requests fail\n"
+        );
+        // A removal of another fix gives its comments to nothing of this one.
+        let text = "abort:\n  x: 1 # of x\n  httpStatus: 503\n  percent: 10\n";
+        let remove_x = vec![PatchOp::Remove {
+            path: FieldPath::fields("abort.x"),
+        }];
+        let out = apply(
+            text,
+            0,
+            &FieldPath::root(),
+            &[&remove_x, &percent_fix(10.0)],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "abort:\n  # of x\n  httpStatus: 503\n  percentage:\n    value: 10.0\n"
+        );
+    }
+
+    #[test]
+    fn moved_entries_take_their_comments_along() {
+        let text = "route:\n  appendHeaders:  # legacy\n    # canary marker\n    x-env: prod  # env\n    x-b: \"1\"\n  timeout: 5s\n";
+        let ops = vec![
+            PatchOp::Remove {
+                path: FieldPath::fields("route.appendHeaders"),
+            },
+            PatchOp::Add {
+                path: FieldPath::fields("route.headers"),
+                value: json!({"request": {"add": {"x-b": "1", "x-env": "prod"}}}),
+            },
+        ];
+        assert_eq!(
+            fix(text, ops),
+            "route:\n  timeout: 5s\n  headers:  # legacy\n    request:\n      add:\n        x-b: \"1\"\n        # canary marker\n        x-env: prod  # env\n"
+        );
+        // Into an existing map, one entry at a time; a header already there (x-b) takes
+        // nothing, so its comment stays where the field was.
+        let text = "route:\n  appendHeaders:\n    x-env: prod  # env\n    x-b: \"1\"  # b\n  headers:\n    request:\n      add:\n        x-b: \"1\"\n";
+        let ops = vec![
+            PatchOp::Remove {
+                path: FieldPath::fields("route.appendHeaders"),
+            },
+            PatchOp::Add {
+                path: FieldPath::fields("route.headers.request.add").key("x-env"),
+                value: json!("prod"),
+            },
+        ];
+        assert_eq!(
+            fix(text, ops),
+            "route:\n  # b\n  headers:\n    request:\n      add:\n        x-b: \"1\"\n        x-env: prod  # env\n"
+        );
+    }
+
+    #[test]
+    fn comments_of_removed_fields_are_never_dropped() {
+        // The first entry of an item, the only one of an item, a block scalar whose lines look
+        // like comments (they are text), a block map under its key.
+        let cases = [
+            (
+                "http:\n- websocketUpgrade: true  # first\n  route: x\n",
+                "http.0.websocketUpgrade",
+                "http:\n  # first\n- route: x\n",
+            ),
+            (
+                "http:\n- websocketUpgrade: true  # only\n- route: x\n",
+                "http.0.websocketUpgrade",
+                "http:\n- {}  # only\n- route: x\n",
+            ),
+            (
+                "a:\n  s: |  # header\n    # text, not a comment\n  b: 1\n",
+                "a.s",
+                "a:\n  # header\n  b: 1\n",
+            ),
+            (
+                "a:\n  m:  # on m\n    # inside\n    k: v  # on k\n  b: 1\n",
+                "a.m",
+                "a:\n  # on m\n  # inside\n  # on k\n  b: 1\n",
+            ),
+            (
+                "a:\n  l:\n  - |  # literal\n    # text\n  - x  # on x\n  b: 1\n",
+                "a.l",
+                "a:\n  # literal\n  # on x\n  b: 1\n",
+            ),
+        ];
+        for (text, path, expected) in cases {
+            let segments: Vec<Segment> = path
+                .split('.')
+                .map(|s| match s.parse() {
+                    Ok(i) => Segment::Index(i),
+                    Err(_) => Segment::Field(s.to_string()),
+                })
+                .collect();
+            let ops = vec![PatchOp::Remove {
+                path: FieldPath::from_segments(segments),
+            }];
+            let out = apply(text, 0, &FieldPath::root(), &[&ops]);
+            assert_eq!(out.as_deref(), Ok(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn anchors_are_found_where_apply_refuses_them() {
+        let text = "a: &h\n  x: 1\nb: *h\nc:\n  d: &v 2\n  e: 3\n";
+        let root = yaml::parse(text).unwrap().remove(0).root.unwrap();
+        for (op, refused) in [
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("a.x"),
+                },
+                true,
+            ),
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("c.d"),
+                },
+                true,
+            ),
+            (
+                PatchOp::Remove {
+                    path: FieldPath::fields("c.e"),
+                },
+                false,
+            ),
+            (
+                PatchOp::Add {
+                    path: FieldPath::fields("c.f"),
+                    value: json!(1),
+                },
+                false,
+            ),
+            (
+                PatchOp::Move {
+                    from: FieldPath::fields("c.d"),
+                    path: FieldPath::fields("c.g"),
+                },
+                false,
+            ),
+        ] {
+            assert_eq!(
+                touches_anchors(&root, &FieldPath::root(), &op),
+                refused,
+                "{op:?}"
+            );
+            let applied = apply(text, 0, &FieldPath::root(), &[std::slice::from_ref(&op)]);
+            assert_eq!(
+                matches!(applied, Err(EditError::Anchored(_))),
+                refused,
+                "{op:?}: {applied:?}"
+            );
+        }
     }
 
     #[test]
@@ -638,9 +903,9 @@ mod tests {
                 text,
                 0,
                 &FieldPath::root(),
-                &[PatchOp::Remove {
+                &[&[PatchOp::Remove {
                     path: FieldPath::fields("a.x")
-                }]
+                }]]
             ),
             Err(EditError::Anchored(_))
         ));
@@ -649,9 +914,9 @@ mod tests {
             text,
             1,
             &FieldPath::root(),
-            &[PatchOp::Remove {
+            &[&[PatchOp::Remove {
                 path: FieldPath::fields("old"),
-            }],
+            }]],
         )
         .unwrap();
         assert_eq!(out, "# first\nkind: A\n---\nkind: B\n---\nkind: C\n");

@@ -114,7 +114,11 @@ pub enum Kind {
         plain: bool,
     },
     /// An alias to an anchored node.
-    Alias,
+    Alias {
+        /// Where the content of the node it names starts: the key of
+        /// [`super::anchors::Anchors`].
+        target: usize,
+    },
 }
 
 /// A mapping entry.
@@ -225,6 +229,8 @@ pub fn parse(text: &str) -> Result<Vec<Document>, YamlError> {
 
 /// An anchored node's value, kept for the aliases that name it.
 struct Anchored {
+    /// Where the anchored node's content starts.
+    start: Mark,
     value: Value,
     size: Size,
     /// Collections nested in `value` (0 for a scalar).
@@ -299,6 +305,7 @@ impl<'a> Builder<'a> {
         if anchor != 0 {
             self.charge(built.size, built.node.start)?;
             let anchored = Anchored {
+                start: built.node.start,
                 value: built.value.clone(),
                 size: built.size,
                 height: built.height,
@@ -342,10 +349,10 @@ impl<'a> Builder<'a> {
                 Ok(built)
             }
             Event::Alias(id) => {
-                let (size, height) = self
+                let (size, height, target) = self
                     .anchors
                     .get(&id)
-                    .map(|a| (a.size, a.height))
+                    .map(|a| (a.size, a.height, a.start.byte))
                     .ok_or_else(|| error_at(start, "alias to an unknown anchor"))?;
                 if self.open + height > MAX_NESTING {
                     return Err(error_at(
@@ -363,7 +370,7 @@ impl<'a> Builder<'a> {
                         start,
                         end: Mark::from(&span.end),
                         anchored: true,
-                        kind: Kind::Alias,
+                        kind: Kind::Alias { target },
                     },
                     value,
                     size,

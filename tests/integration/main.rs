@@ -15,6 +15,7 @@ mod hostile;
 mod legacy;
 mod lint;
 mod policy_cli;
+mod repos;
 mod router;
 mod rule_docs;
 mod rules_bounds;
