@@ -11,18 +11,12 @@ use crate::lint::run::{FailOn, Format};
 use crate::policy::Mode;
 use crate::telemetry::LogFormat;
 
-/// Flags of `meshgate check`.
+/// What `check` and `fix` read, and the policy they judge it by.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct ManifestArgs {
     /// Policy file (YAML); the built-in default policy otherwise.
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// The least severity that makes the run fail (exit 1).
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
     /// Follow symbolic links found in directories (each directory and file is read once, so
     /// loops end); without it they are skipped with a note on stderr. Links named on the
     /// command line are always followed.
@@ -41,22 +35,39 @@ pub struct CheckArgs {
     /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
     /// collections nest at most 128 levels deep. A Helm/Go template (`{{ }}` outside strings
     /// and comments) is skipped with a note: render it first. A finding inside YAML anchors or
-    /// aliases is reported at its line in the anchor's definition and is not fixable.
+    /// aliases is reported at its line in the anchor's definition and is not fixable; `fix`
+    /// also leaves as it is a document whose anchors and aliases copy more than 10,000 nodes
+    /// or 1 MiB.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// Flags of `meshgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Inputs and policy.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// The least severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
 }
 
 /// Flags of `meshgate fix`.
 #[derive(Debug, Args)]
 pub struct FixArgs {
-    /// Policy file (YAML); the built-in default policy otherwise.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    /// Inputs and policy.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
     /// The least severity that makes the run fail when it remains after fixing (exit 1).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Rewrite the files (atomically) instead of printing them. The remaining findings on
-    /// stderr then carry the lines of the rewritten files.
+    /// Rewrite the files (atomically; through a symbolic link, the file it leads to) instead
+    /// of printing them. The remaining findings on stderr then carry the lines of the
+    /// rewritten files.
     #[arg(long, conflicts_with = "diff")]
     pub in_place: bool,
     /// Print a unified diff instead of the rewritten files. As with the rewritten files on
@@ -64,27 +75,6 @@ pub struct FixArgs {
     /// field only the fix wrote gets the line of the field it was converted from.
     #[arg(long)]
     pub diff: bool,
-    /// Follow symbolic links found in directories (each directory and file is read once, so
-    /// loops end); without it they are skipped with a note on stderr. Links named on the
-    /// command line are always followed; --in-place writes through a link to its file.
-    #[arg(long)]
-    pub follow: bool,
-    /// Leave out what GLOB matches inside the directories searched (repeatable), as
-    /// .gitignore does: without a `/` it matches a file or directory name at any depth
-    /// (`*.tpl.yaml`, `charts`); with one it is anchored to the directory named on the command
-    /// line (`overlays/dev/*`); `**` matches any number of directories; a trailing `/` matches
-    /// directories only. An excluded directory is not searched. Files and directories named on
-    /// the command line are always read, as ripgrep reads them. At most 256 patterns of 1024
-    /// bytes.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<Pattern>,
-    /// Files, directories (searched for *.yaml, *.yml, *.json) or `-` for stdin. YAML anchors
-    /// and aliases may copy at most 1,000,000 nodes and 64 MiB of text per file, and
-    /// collections nest at most 128 levels deep; a document whose anchors and aliases copy more
-    /// than 10,000 nodes or 1 MiB is checked but not rewritten. A Helm/Go template (`{{ }}`
-    /// outside strings and comments) is left as it is, with a note.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
 }
 
 /// Flags of `meshgate serve`; each also reads `MESHGATE_<FLAG>`.

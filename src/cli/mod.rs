@@ -267,57 +267,58 @@ fn finish(out: &Stdout, run: std::io::Result<u8>, writing: &str) -> anyhow::Resu
     }
 }
 
-fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+/// Runs `command` on what `args` selects, with the engine of its policy.
+fn with_manifests(
+    args: &ManifestArgs,
+    command: impl FnOnce(&Engine, &Selection<'_>) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
     let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
     let selection = Selection {
         paths: &args.paths,
-        symlinks: symlinks(args.follow),
+        symlinks: if args.follow {
+            Symlinks::Follow
+        } else {
+            Symlinks::Skip
+        },
         exclude: &exclude,
     };
-    let mut out = Stdout::new();
-    let run = run::check(
-        &engine,
-        &selection,
-        args.format,
-        args.fail_on,
-        &mut out,
-        &mut std::io::stderr().lock(),
-    );
-    finish(&out, run, "writing the report")
+    command(&engine, &selection)
 }
 
-fn symlinks(follow: bool) -> Symlinks {
-    if follow {
-        Symlinks::Follow
-    } else {
-        Symlinks::Skip
-    }
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    with_manifests(&args.manifests, |engine, selection| {
+        let mut out = Stdout::new();
+        let run = run::check(
+            engine,
+            selection,
+            args.format,
+            args.fail_on,
+            &mut out,
+            &mut std::io::stderr().lock(),
+        );
+        finish(&out, run, "writing the report")
+    })
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
     let output = match (args.in_place, args.diff) {
         (true, _) => FixOutput::InPlace,
         (_, true) => FixOutput::Diff,
         _ => FixOutput::Stdout,
     };
-    let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
-    let selection = Selection {
-        paths: &args.paths,
-        symlinks: symlinks(args.follow),
-        exclude: &exclude,
-    };
-    let mut out = Stdout::new();
-    let run = run::fix(
-        &engine,
-        &selection,
-        output,
-        args.fail_on,
-        &mut out,
-        &mut std::io::stderr().lock(),
-    );
-    finish(&out, run, "writing the result")
+    with_manifests(&args.manifests, |engine, selection| {
+        let mut out = Stdout::new();
+        let run = run::fix(
+            engine,
+            selection,
+            output,
+            args.fail_on,
+            &mut out,
+            &mut std::io::stderr().lock(),
+        );
+        finish(&out, run, "writing the result")
+    })
 }
 
 fn write_certs(args: &CertsArgs) -> anyhow::Result<ExitCode> {

@@ -7,10 +7,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[tokio::test]
 async fn review_prints_exactly_what_serve_answers() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,27 +10,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Compares `actual` with `tests/golden/<name>`; `MESHGATE_BLESS=1` rewrites the golden file.
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("MESHGATE_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with MESHGATE_BLESS=1)", path.display()));
-    if expected != actual {
-        panic!(
-            "{name} differs from the golden file\n--- expected\n{expected}\n--- actual\n{actual}"
-        );
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 fn check_reports_match_the_golden_files() {
     let tree = fixtures("check-tree");

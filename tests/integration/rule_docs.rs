@@ -9,26 +9,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Compares `actual` with `tests/golden/<name>`; `MESHGATE_BLESS=1` rewrites the golden file.
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("MESHGATE_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with MESHGATE_BLESS=1)", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from the golden file (bless with MESHGATE_BLESS=1)\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 /// Runs the binary in a fresh directory; `(exit code, stdout, stderr)`.
 fn meshgate(args: &[&str]) -> (Option<i32>, String, String) {
     let dir = temp();

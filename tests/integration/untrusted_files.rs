@@ -10,10 +10,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// A VirtualService with a legacy field `fix` converts, named `name`.
 fn legacy_route(name: &str) -> String {
     format!(
