@@ -204,3 +204,45 @@ fn silenced_findings_are_counted_and_carry_their_reason() {
             .any(|f| f["name"] == "legacy-batch" && f["rule"] == "namespace-injection-label-value")
     );
 }
+
+#[test]
+fn fix_leaves_a_silenced_fix_alone() {
+    let dir = temp();
+    let route = "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+  namespace: bookinfo
+  annotations:
+    ignore.meshgate.io/virtualservice-legacy-fields: \"pre-1.6 CRDs keep it until the upgrade, OPS-77\"
+spec:
+  hosts:
+  - ratings
+  http:
+  - route:
+    - destination:
+        host: ratings
+    fault:
+      abort:
+        httpStatus: 503
+        percent: 10
+";
+    std::fs::write(dir.path().join("route.yaml"), route).unwrap();
+    let out = run(&["fix", "route.yaml"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), route, "nothing rewritten");
+    assert_eq!(
+        text(&out.stderr),
+        "fixed 0 fields in 0 files; remaining: 0 errors, 0 warnings, 0 infos (0 fixable) in 1 file, \
+         1 document, 1 object; 1 finding suppressed by ignore.meshgate.io annotations\n"
+    );
+    // Without the annotation the same file is converted.
+    let plain = route.replace(
+        "  annotations:\n    ignore.meshgate.io/virtualservice-legacy-fields: \"pre-1.6 CRDs keep it until the upgrade, OPS-77\"\n",
+        "",
+    );
+    std::fs::write(dir.path().join("route.yaml"), &plain).unwrap();
+    let out = run(&["fix", "route.yaml"], dir.path(), None);
+    assert!(text(&out.stdout).contains("percentage:\n          value: 10.0\n"));
+}
