@@ -10,6 +10,7 @@ pub mod engine;
 pub mod lint;
 pub mod manifest;
 pub mod metrics;
+pub mod object;
 pub mod policy;
 pub mod rules;
 pub mod schema;

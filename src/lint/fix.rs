@@ -10,7 +10,7 @@ use crate::engine::{Assessment, Disposition, Engine, Request, Requester, Webhook
 use crate::manifest::anchors::Anchors;
 use crate::manifest::edit::{self, EditError};
 use crate::manifest::yaml::{self, Document, Kind, Node};
-use crate::rules::path::Segment;
+use crate::object::path::Segment;
 use crate::rules::{FieldPath, PatchOp};
 
 /// A document `fix` left as it was, and why.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::yaml::{Kind, Node};
-use crate::rules::path::Segment;
+use crate::object::path::Segment;
 
 impl Node {
     /// Whether this node or one inside it defines an anchor or is an alias.

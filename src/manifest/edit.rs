@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::comments::{Carried, Rendered};
 use super::yaml::{self, Entry, Kind, Node, Size};
-use crate::rules::path::Segment;
+use crate::object::path::Segment;
 use crate::rules::{FieldPath, PatchOp};
 
 /// Why a document was left as it was.

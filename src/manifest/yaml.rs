@@ -14,7 +14,7 @@ use std::ops::Range;
 use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
 use serde_json::{Map, Number, Value};
 
-use crate::rules::path::Segment;
+use crate::object::path::Segment;
 
 /// The most nodes a file's anchors and aliases may copy. Resolving an alias copies the node it
 /// names, so nested aliases ("billion laughs") grow exponentially: this caps what they cost at

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::edit::Editor;
 use super::numbers::{IntType, Integer, integer};
-use super::spelling::{lookup, spellings};
 use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
+use crate::object::fields::{lookup, spellings};
 
 /// Whether `camel_key` under `parents` is converted here (the schema walk then leaves it alone).
 pub fn converts(parents: &[String], camel_key: &str) -> bool {

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::path::Segment;
 use super::{FieldPath, PatchOp};
+use crate::object::path::Segment;
 
 /// A subtree being edited, and the operations that make the same edits to the real object.
 #[derive(Debug)]

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::names::is_dns1123_label;
-use super::spelling::lookup;
 use super::{FieldPath, Finding, Rule, Severity, Subject};
+use crate::object::fields::lookup;
 
 /// Checks `spec.exportTo` for `rule`; `allow_none` permits `~`.
 pub fn evaluate(

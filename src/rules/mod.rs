@@ -13,7 +13,6 @@ pub mod names;
 pub mod namespace;
 pub mod numbers;
 pub mod patch;
-pub mod path;
 pub mod serviceentry;
 pub mod spelling;
 mod suggest;
@@ -27,8 +26,8 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
+pub use crate::object::{FieldPath, ObjectKind, path};
 pub use patch::PatchOp;
-pub use path::FieldPath;
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -274,49 +273,6 @@ impl FromStr for IstioVersion {
     }
 }
 
-/// The kinds meshgate checks; everything else is allowed without a word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ObjectKind {
-    /// `v1/Namespace`.
-    Namespace,
-    /// `networking.istio.io/*/VirtualService`.
-    VirtualService,
-    /// `networking.istio.io/*/ServiceEntry`.
-    ServiceEntry,
-    /// `networking.istio.io/*/DestinationRule`.
-    DestinationRule,
-}
-
-impl ObjectKind {
-    /// The kind a group and kind name denote, if meshgate checks it.
-    pub fn from_group_kind(group: &str, kind: &str) -> Option<Self> {
-        match (group, kind) {
-            ("", "Namespace") => Some(ObjectKind::Namespace),
-            ("networking.istio.io", "VirtualService") => Some(ObjectKind::VirtualService),
-            ("networking.istio.io", "ServiceEntry") => Some(ObjectKind::ServiceEntry),
-            ("networking.istio.io", "DestinationRule") => Some(ObjectKind::DestinationRule),
-            _ => None,
-        }
-    }
-
-    /// The kind of a manifest, from its `apiVersion` and `kind`.
-    pub fn of(object: &Value) -> Option<Self> {
-        let api_version = object.get("apiVersion")?.as_str()?;
-        let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        Self::from_group_kind(group, object.get("kind")?.as_str()?)
-    }
-
-    /// The Kubernetes kind name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Namespace => "Namespace",
-            ObjectKind::VirtualService => "VirtualService",
-            ObjectKind::ServiceEntry => "ServiceEntry",
-            ObjectKind::DestinationRule => "DestinationRule",
-        }
-    }
-}
-
 /// The admission operation, or `Create` for a manifest read from a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -530,7 +486,7 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
         || subject
             .object
             .get("spec")
-            .is_some_and(spelling::has_underscore_key)
+            .is_some_and(crate::object::fields::has_underscore_key)
     {
         findings.extend(spelling::evaluate(subject));
     }

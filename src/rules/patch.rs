@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::path::{FieldPath, Segment};
+use crate::object::path::{FieldPath, Segment};
 
 /// One RFC 6902 operation. Only the operations fixes need; each names its target by path.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,8 +11,8 @@ use super::names::{
     check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
 };
 use super::numbers::{IntType, Integer, integer};
-use super::spelling::lookup;
 use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to, spec_list};
+use crate::object::fields::lookup;
 
 /// Protocols Istio understands, upper-cased.
 const PROTOCOLS: [&str; 12] = [

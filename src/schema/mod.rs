@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
-use crate::rules::{FieldPath, ObjectKind};
+use crate::object::{FieldPath, ObjectKind};
 
 /// The derived schemas, as committed: `{ "<Kind>": <openAPIV3Schema of spec> }`.
 pub const DERIVED_JSON: &str = include_str!("istio-networking-v1.json");

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::{RouteRef, section};
+use crate::object::fields::{lookup, spellings};
 use crate::rules::edit::{Editor, navigate};
-use crate::rules::spelling::{lookup, spellings};
 use crate::rules::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 
 const V1_0: IstioVersion = IstioVersion::new(1, 0);
@@ -1000,7 +1000,7 @@ mod tests {
 
     #[test]
     fn the_quick_key_checks_agree_with_the_field_tables() {
-        use crate::rules::spelling::snake_case;
+        use crate::object::fields::snake_case;
         for (camel, _) in HTTP_HEADER_FIELDS {
             assert!(
                 is_http_legacy_key(camel) && is_http_legacy_key(&snake_case(camel)),

@@ -5,8 +5,8 @@ pub mod structure;
 
 use serde_json::{Map, Value};
 
-use super::spelling::lookup;
 use super::{FieldPath, Finding, Rule, Subject, api_version};
+use crate::object::fields::lookup;
 
 /// Runs the VirtualService rules. Conversions come before the schema walk's renames, so that
 /// their operations name keys as received (see `spelling`).

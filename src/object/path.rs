@@ -18,7 +18,7 @@ pub enum Segment {
 /// A location inside an object, from its root.
 ///
 /// ```
-/// use meshgate::rules::FieldPath;
+/// use meshgate::object::FieldPath;
 ///
 /// let path = FieldPath::fields("metadata.labels").key("istio.io/rev");
 /// assert_eq!(path.to_string(), "metadata.labels[istio.io/rev]");
