@@ -23,7 +23,7 @@ fn review_body(object: &Value, kind: &str, group: &str) -> Vec<u8> {
 }
 
 fn catalog(c: &mut Criterion) {
-    meshgate::schema::load();
+    meshgate::schema::load().expect("the shipped schemas load");
     let cases = [
         (
             "virtualservice-4KiB",

@@ -16,7 +16,7 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(20);
-    meshgate::schema::load();
+    meshgate::schema::load().expect("the shipped schemas load");
     let object = corpus::virtual_service(2 * 1024 * 1024);
     let subject = Subject {
         kind: ObjectKind::VirtualService,

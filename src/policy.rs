@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -237,6 +238,30 @@ impl FromStr for Policy {
             actions,
             allow_ignore_annotations: file.allow_ignore_annotations.unwrap_or_default(),
         })
+    }
+}
+
+/// Reads and validates the policy file (`--policy`), or the built-in default; `mode` (`--mode`)
+/// wins over the file's.
+pub fn load(path: Option<&Path>, mode: Option<Mode>) -> anyhow::Result<Policy> {
+    let policy = match path {
+        None => Policy::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--policy {}: {e}", path.display()))?;
+            text.parse::<Policy>()
+                .map_err(|e| anyhow::anyhow!("--policy {}", located(path, &e)))?
+        }
+    };
+    Ok(policy.with_mode(mode))
+}
+
+/// `file:line:column: message`, or `file: message` when the fault has no position: each
+/// fault said once, with the file it is in.
+pub fn located(path: &Path, error: &PolicyError) -> String {
+    match error.location() {
+        Some((line, column)) => format!("{}:{line}:{column}: {error}", path.display()),
+        None => format!("{}: {error}", path.display()),
     }
 }
 

@@ -204,7 +204,7 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 fn review(args: &ReviewArgs) -> anyhow::Result<ExitCode> {
-    let policy = server::load_policy(args.policy.as_ref(), args.mode)?;
+    let policy = crate::policy::load(args.policy.as_deref(), args.mode)?;
     let body = read_input(&args.input)?;
     let webhook = match args.webhook {
         WebhookArg::Validate => Webhook::Validate,
@@ -272,7 +272,7 @@ fn with_manifests(
     args: &ManifestArgs,
     command: impl FnOnce(&Engine, &Selection<'_>) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(server::load_policy(args.policy.as_ref(), None)?);
+    let engine = Engine::new(crate::policy::load(args.policy.as_deref(), None)?);
     let exclude = Exclude::new(args.exclude.clone()).map_err(anyhow::Error::msg)?;
     let selection = Selection {
         paths: &args.paths,

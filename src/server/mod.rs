@@ -25,7 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::certs::{self, CertRequest};
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::policy::{Mode, Policy, PolicyError};
+use crate::policy::{Mode, Policy};
 use crate::tls::{self, Credentials, Requirements, SwappableCert};
 use budget::MemoryBudget;
 use connection::{Connections, Limits, Transport};
@@ -103,20 +103,6 @@ impl ServeConfig {
     }
 }
 
-/// Reads and validates the policy file, or the built-in default.
-pub fn load_policy(path: Option<&PathBuf>, mode: Option<Mode>) -> anyhow::Result<Policy> {
-    let policy = match path {
-        None => Policy::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("--policy {}", path.display()))?;
-            text.parse::<Policy>()
-                .map_err(|e| anyhow::anyhow!("--policy {}", policy_error(path, &e)))?
-        }
-    };
-    Ok(policy.with_mode(mode))
-}
-
 /// Says at start what is in force and where it came from: the first thing to check when
 /// meshgate does not do what was expected.
 fn log_policy(policy: &Policy, config: &ServeConfig) {
@@ -146,15 +132,6 @@ fn log_policy(policy: &Policy, config: &ServeConfig) {
         "policy in force: {} mode, {active} rules",
         policy.mode
     );
-}
-
-/// `file:line:column: message`, or `file: message` when the fault has no position: each
-/// fault said once, with the file it is in.
-pub fn policy_error(path: &Path, error: &PolicyError) -> String {
-    match error.location() {
-        Some((line, column)) => format!("{}:{line}:{column}: {error}", path.display()),
-        None => format!("{}: {error}", path.display()),
-    }
 }
 
 fn load_tls_files(
@@ -253,12 +230,10 @@ pub struct Bound {
 /// listeners.
 pub async fn bind(config: ServeConfig) -> anyhow::Result<Bound> {
     let metrics = Arc::new(Metrics::default());
-    let policy = load_policy(config.policy.as_ref(), config.mode)?;
+    let policy = crate::policy::load(config.policy.as_deref(), config.mode)?;
     log_policy(&policy, &config);
     // Parsed here so that no request pays for it.
-    if !crate::schema::load() {
-        bail!("the Istio schema shipped in this binary did not load");
-    }
+    crate::schema::load()?;
     let requirements = config.requirements();
     let credentials = match &config.tls {
         TlsSource::Files { cert, key } => load_tls_files(cert, key, &requirements)?,
@@ -544,7 +519,10 @@ async fn watch_files(
             let loaded = match change {
                 Change::Contents(files) => String::from_utf8(files[0].clone())
                     .map_err(|e| format!("{}: {e}", path.display()))
-                    .and_then(|text| text.parse::<Policy>().map_err(|e| policy_error(path, &e))),
+                    .and_then(|text| {
+                        text.parse::<Policy>()
+                            .map_err(|e| crate::policy::located(path, &e))
+                    }),
                 Change::Unreadable(e) => Err(e),
             };
             match loaded {

@@ -3,9 +3,9 @@
 //! Expected objects come from `convert`, a direct transcription of the conversion tables (docs/rules.md) that is
 //! independent of the patch machinery under test.
 
+use crate::openapi as schema;
 use meshgate::engine::Webhook;
 use meshgate::rules::ObjectKind;
-use meshgate::schema;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod hostile;
 mod legacy;
 mod lint;
+mod openapi;
 mod policy_cli;
 mod repos;
 mod router;
