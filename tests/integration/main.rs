@@ -12,6 +12,7 @@ mod deploy;
 mod e2e;
 mod fuzz_regressions;
 mod hostile;
+mod istio_parity;
 mod legacy;
 mod lint;
 mod openapi;
