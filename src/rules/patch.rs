@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::object::path::{FieldPath, Segment};
+use crate::object::path::FieldPath;
 
 /// One RFC 6902 operation. Only the operations fixes need; each names its target by path.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,58 +36,19 @@ pub enum PatchOp {
     },
 }
 
-/// A patch operation that does not apply to the value it was computed for.
+/// A patch that does not apply to the value it was computed for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("patch operation on {0} does not apply")]
+#[error("the patch does not apply: {0}")]
 pub struct PatchError(pub String);
 
-fn container_mut<'a, 'p>(
-    root: &'a mut Value,
-    path: &'p FieldPath,
-) -> Option<(&'a mut Value, &'p Segment)> {
-    let (last, parent) = path.segments().split_last()?;
-    Some((super::edit::navigate_mut(root, parent)?, last))
-}
-
-fn take(root: &mut Value, path: &FieldPath) -> Option<Value> {
-    match container_mut(root, path)? {
-        (Value::Object(map), Segment::Field(k) | Segment::Key(k)) => map.remove(k),
-        (Value::Array(items), Segment::Index(i)) if *i < items.len() => Some(items.remove(*i)),
-        _ => None,
-    }
-}
-
-fn put(root: &mut Value, path: &FieldPath, value: Value) -> Option<()> {
-    match container_mut(root, path)? {
-        (Value::Object(map), Segment::Field(k) | Segment::Key(k)) => {
-            map.insert(k.clone(), value);
-        }
-        (Value::Array(items), Segment::Index(i)) if *i <= items.len() => items.insert(*i, value),
-        _ => return None,
-    }
-    Some(())
-}
-
-/// Applies `ops` to `value` in order, as the API server applies a JSON Patch.
+/// Applies `ops` to `value` in order, as the API server applies a JSON Patch: through the
+/// `json-patch` crate, so that what `fix` writes back is checked against an implementation of
+/// RFC 6902 that is not meshgate's own. On failure `value` is left as it was.
 pub fn apply(value: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
-    for op in ops {
-        let failed = |path: &FieldPath| PatchError(path.pointer());
-        match op {
-            PatchOp::Add { path, value: new } => {
-                put(value, path, new.clone()).ok_or_else(|| failed(path))?
-            }
-            PatchOp::Remove { path } => take(value, path).map(drop).ok_or_else(|| failed(path))?,
-            PatchOp::Replace { path, value: new } => {
-                take(value, path).ok_or_else(|| failed(path))?;
-                put(value, path, new.clone()).ok_or_else(|| failed(path))?;
-            }
-            PatchOp::Move { from, path } => {
-                let moved = take(value, from).ok_or_else(|| failed(from))?;
-                put(value, path, moved).ok_or_else(|| failed(path))?;
-            }
-        }
-    }
-    Ok(())
+    let patch: json_patch::Patch = serde_json::to_value(ops)
+        .and_then(serde_json::from_value)
+        .map_err(|e| PatchError(e.to_string()))?;
+    json_patch::patch(value, &patch).map_err(|e| PatchError(e.to_string()))
 }
 
 fn as_pointer<S: serde::Serializer>(path: &FieldPath, serializer: S) -> Result<S::Ok, S::Error> {
@@ -100,7 +61,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn apply_agrees_with_the_json_patch_crate() {
+    fn operations_apply_in_order_and_a_failed_patch_changes_nothing() {
         let original = json!({"spec": {"a": 1, "list": [1, 2], "snake_key": {"x": true}}});
         let ops = vec![
             PatchOp::Remove {
@@ -123,23 +84,21 @@ mod tests {
                 path: FieldPath::fields("spec.snakeKey"),
             },
         ];
-        let mut ours = original.clone();
-        apply(&mut ours, &ops).unwrap();
-        let theirs: json_patch::Patch =
-            serde_json::from_value(serde_json::to_value(&ops).unwrap()).unwrap();
-        let mut expected = original.clone();
-        json_patch::patch(&mut expected, &theirs).unwrap();
-        assert_eq!(ours, expected);
-        let mut broken = original;
-        assert!(
-            apply(
-                &mut broken,
-                &[PatchOp::Remove {
-                    path: FieldPath::fields("spec.missing")
-                }]
-            )
-            .is_err()
+        let mut patched = original.clone();
+        apply(&mut patched, &ops).unwrap();
+        assert_eq!(
+            patched,
+            json!({"spec": {"list": [0, 2, 3], "new": {"v": 1.5}, "snakeKey": {"x": true}}})
         );
+        let mut broken = original.clone();
+        let failing = [
+            ops[0].clone(),
+            PatchOp::Remove {
+                path: FieldPath::fields("spec.missing"),
+            },
+        ];
+        assert!(apply(&mut broken, &failing).is_err());
+        assert_eq!(broken, original, "nothing of a failed patch stays");
     }
 
     #[test]
