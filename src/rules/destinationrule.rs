@@ -4,19 +4,39 @@
 
 use serde_json::{Map, Value, json};
 
+use super::converted::{self, Converted};
 use super::edit::Editor;
 use super::numbers::{IntType, Integer, integer};
 use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 use crate::object::fields::{lookup, spellings};
 
+/// The deprecated fields the rule owns (`LEAST_CONN`, the third deprecation, is a value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// `outlierDetection.consecutiveErrors`: to `consecutive5xxErrors`.
+    ConsecutiveErrors,
+    /// `consistentHash.minimumRingSize`: to `ringHash.minimumRingSize`.
+    MinimumRingSize,
+}
+
+const CONSECUTIVE_ERRORS: Converted<Conversion> = Converted {
+    parents: &["outlierDetection"],
+    key: "consecutiveErrors",
+    conversion: Conversion::ConsecutiveErrors,
+};
+
+const MINIMUM_RING_SIZE: Converted<Conversion> = Converted {
+    parents: &["consistentHash"],
+    key: "minimumRingSize",
+    conversion: Conversion::MinimumRingSize,
+};
+
+/// Every field the rule owns, where it stands (the field names above it, innermost last).
+pub const FIELDS: &[Converted<Conversion>] = &[CONSECUTIVE_ERRORS, MINIMUM_RING_SIZE];
+
 /// Whether `camel_key` under `parents` is converted here (the schema walk then leaves it alone).
 pub fn converts(parents: &[String], camel_key: &str) -> bool {
-    let last = parents.last().map(String::as_str);
-    matches!(
-        (last, camel_key),
-        (Some("outlierDetection"), "consecutiveErrors")
-            | (Some("consistentHash"), "minimumRingSize")
-    )
+    converted::owns(FIELDS, parents, camel_key)
 }
 
 /// Runs the rule on every traffic policy of the object.
@@ -65,7 +85,7 @@ fn finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding {
 }
 
 fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut Vec<Finding>) {
-    if let Some((key, Value::Object(outlier))) = lookup(policy, "outlierDetection") {
+    if let Some((key, Value::Object(outlier))) = lookup(policy, CONSECUTIVE_ERRORS.parents[0]) {
         consecutive_errors(outlier, &path.field(key), findings);
     }
     if let Some((key, Value::Object(balancer))) = lookup(policy, "loadBalancer") {
@@ -90,7 +110,9 @@ fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut 
                 }),
             ));
         }
-        if let Some((hash_key, Value::Object(hash))) = lookup(balancer, "consistentHash") {
+        if let Some((hash_key, Value::Object(hash))) =
+            lookup(balancer, MINIMUM_RING_SIZE.parents[0])
+        {
             minimum_ring_size(hash, &balancer_path.field(hash_key), findings);
         }
     }
@@ -102,7 +124,7 @@ fn consecutive_errors(outlier: &Map<String, Value>, path: &FieldPath, findings: 
     let mut editor = Editor::new(path.clone(), Value::Object(outlier.clone()));
     let gateway_set = lookup(outlier, "consecutiveGatewayErrors").is_some();
     let five_xx_set = lookup(outlier, "consecutive5xxErrors").is_some();
-    let found = spellings(outlier, "consecutiveErrors");
+    let found = spellings(outlier, CONSECUTIVE_ERRORS.key);
     let disagree = found.disagree();
     let mut written = false;
     for (key, value) in found {
@@ -164,7 +186,7 @@ fn minimum_ring_size(hash: &Map<String, Value>, path: &FieldPath, findings: &mut
     let mut written = ring
         .and_then(|(_, r)| r.as_object())
         .is_some_and(|r| lookup(r, "minimumRingSize").is_some());
-    for (key, value) in spellings(hash, "minimumRingSize") {
+    for (key, value) in spellings(hash, MINIMUM_RING_SIZE.key) {
         let field_path = path.field(key);
         // A uint64, moved as written.
         let size = matches!(integer(value, IntType::Uint64), Some(Integer::Value(_)));

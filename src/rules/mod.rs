@@ -4,6 +4,7 @@
 //! or a cluster.
 
 pub mod api_version;
+pub mod converted;
 pub mod destinationrule;
 pub mod docs;
 pub mod edit;
