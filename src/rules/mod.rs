@@ -4,6 +4,7 @@
 //! or a cluster.
 
 pub mod api_version;
+mod checks;
 pub mod converted;
 pub mod destinationrule;
 pub mod docs;
@@ -447,55 +448,7 @@ pub(crate) fn spec_list<'a, T>(
     }
 }
 
-/// Runs every rule for the subject's kind. The webhook and the CLI both call this.
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    evaluate_scoped(subject, Scope::All)
-}
-
-/// Which rules a caller needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Every rule.
-    All,
-    /// The modules that hold a fixable rule: all `/mutate` can use. The structural rules and
-    /// the API-version hints can never produce a patch, so `/mutate` does not pay for them.
-    Fixable,
-}
-
-/// Runs the rules of `scope` for the subject's kind.
-pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
-    if !subject.object.is_object() {
-        return Vec::new();
-    }
-    let mut findings = match (subject.kind, scope) {
-        (ObjectKind::Namespace, Scope::Fixable) => return namespace::evaluate(subject),
-        (ObjectKind::Namespace, Scope::All) => {
-            let mut findings = namespace::evaluate(subject);
-            findings.extend(ignore::evaluate(subject));
-            return findings;
-        }
-        (ObjectKind::VirtualService, Scope::All) => virtualservice::evaluate(subject),
-        (ObjectKind::VirtualService, Scope::Fixable) => virtualservice::legacy::evaluate(subject),
-        (ObjectKind::ServiceEntry, Scope::All) => serviceentry::evaluate(subject),
-        (ObjectKind::ServiceEntry, Scope::Fixable) => Vec::new(),
-        (ObjectKind::DestinationRule, _) => destinationrule::evaluate(subject),
-    };
-    // Renames last: the other fixes name keys as received, and a `move` of a container carries
-    // whatever they changed inside it. A rename needs a snake_case key: when `/mutate` asks and
-    // the object has none, the schema walk (most of the cost on large objects) is skipped.
-    if scope == Scope::All
-        || subject
-            .object
-            .get("spec")
-            .is_some_and(crate::object::fields::has_underscore_key)
-    {
-        findings.extend(spelling::evaluate(subject));
-    }
-    if scope == Scope::All {
-        findings.extend(ignore::evaluate(subject));
-    }
-    findings
-}
+pub use checks::{Check, Scope, checks, evaluate, evaluate_scoped};
 
 /// Helpers for the rule tables of the rule modules.
 #[cfg(test)]

@@ -21,5 +21,6 @@ mod repos;
 mod router;
 mod rule_docs;
 mod rules_bounds;
+mod scopes;
 mod serve;
 mod untrusted_files;

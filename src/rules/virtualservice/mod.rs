@@ -1,24 +1,13 @@
-//! VirtualService rules (`networking.istio.io` v1, v1beta1, v1alpha3: one schema).
+//! VirtualService rules (`networking.istio.io` v1, v1beta1, v1alpha3: one schema), and the route
+//! and destination walks they share. Which run, in which order: `rules::checks`.
 
 pub mod legacy;
 pub mod structure;
 
 use serde_json::{Map, Value};
 
-use super::{FieldPath, Finding, Rule, Subject, api_version};
+use super::FieldPath;
 use crate::object::fields::lookup;
-
-/// Runs the VirtualService rules. Conversions come before the schema walk's renames, so that
-/// their operations name keys as received (see `spelling`).
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    let mut findings = legacy::evaluate(subject);
-    findings.extend(structure::evaluate(subject));
-    findings.extend(api_version::evaluate(
-        subject,
-        Rule::VirtualServiceApiVersion,
-    ));
-    findings
-}
 
 /// An HTTP, TCP or TLS route. Its path is built only when a finding needs it: these helpers run
 /// over every route of every review.
