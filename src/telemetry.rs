@@ -71,6 +71,19 @@ pub fn untrusted(text: &str) -> String {
     out
 }
 
+/// An error with its causes, `outer: inner: innermost`, for the places that show one as text
+/// (a plain-text answer, a log line) rather than through `anyhow`'s `{:#}`.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

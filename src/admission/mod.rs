@@ -17,11 +17,11 @@ use wire::{GroupVersionKind, RequestIn, ReviewIn};
 #[derive(Debug, thiserror::Error)]
 pub enum BadReview {
     /// The body is not JSON at all.
-    #[error("request body is not JSON: {0}")]
-    NotJson(serde_json::Error),
+    #[error("request body is not JSON")]
+    NotJson(#[source] serde_json::Error),
     /// JSON, but fields have the wrong shape.
-    #[error("request body is not an AdmissionReview: {0}")]
-    Malformed(serde_json::Error),
+    #[error("request body is not an AdmissionReview")]
+    Malformed(#[source] serde_json::Error),
     /// `kind` is not `AdmissionReview`.
     #[error("request body is not an AdmissionReview: kind is {0:?}")]
     NotAReview(Option<String>),

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use super::converted::{self, Converted};
 use super::edit::Editor;
 use super::numbers::{IntType, Integer, integer};
+use super::vocabulary::SimpleLoadBalancer;
 use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 use crate::object::fields::{lookup, spellings};
 
@@ -91,7 +92,9 @@ fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut 
     if let Some((key, Value::Object(balancer))) = lookup(policy, "loadBalancer") {
         let balancer_path = path.field(key);
         if let Some((simple_key, simple)) = lookup(balancer, "simple")
-            && simple == "LEAST_CONN"
+            && simple.as_str().is_some_and(|name| {
+                SimpleLoadBalancer::parse(name) == SimpleLoadBalancer::LeastConn
+            })
         {
             let field_path = balancer_path.field(simple_key);
             findings.push(finding(

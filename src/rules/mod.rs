@@ -19,6 +19,7 @@ pub mod serviceentry;
 pub mod spelling;
 mod suggest;
 pub mod virtualservice;
+pub mod vocabulary;
 
 use std::fmt;
 use std::str::FromStr;

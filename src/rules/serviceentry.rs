@@ -11,34 +11,10 @@ use super::names::{
     check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
 };
 use super::numbers::{IntType, Integer, integer};
+use super::vocabulary::{Protocol, Resolution};
 use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to, spec_list};
 use crate::object::fields::lookup;
 
-/// Protocols Istio understands, upper-cased.
-const PROTOCOLS: [&str; 12] = [
-    "HTTP",
-    "HTTPS",
-    "HTTP2",
-    "HTTP_PROXY",
-    "GRPC",
-    "GRPC-WEB",
-    "TLS",
-    "TCP",
-    "UDP",
-    "MONGO",
-    "REDIS",
-    "MYSQL",
-];
-/// Protocols whose traffic names its host (so several hosts can share a port).
-const HOST_AWARE: [&str; 7] = [
-    "HTTP",
-    "HTTP2",
-    "HTTP_PROXY",
-    "GRPC",
-    "GRPC-WEB",
-    "HTTPS",
-    "TLS",
-];
 /// The gateway port of the `.global` multicluster pattern.
 const GLOBAL_GATEWAY_PORT: u64 = 15443;
 
@@ -69,8 +45,8 @@ struct Port<'a> {
     /// `number` as written, when it is a number.
     number: Option<&'a Value>,
     name: Option<&'a str>,
-    /// Upper-cased; `None` when unset or empty.
-    protocol: Option<String>,
+    /// `None` when unset or empty; an unknown name is kept upper-cased.
+    protocol: Option<Protocol>,
     /// `targetPort` (in either spelling) as written, when it is a number.
     target_port: Option<&'a Value>,
 }
@@ -81,7 +57,7 @@ struct Entry<'a> {
     addresses: Vec<(FieldPath, &'a str)>,
     ports: Vec<Port<'a>>,
     endpoints: Vec<(FieldPath, &'a Map<String, Value>)>,
-    resolution: &'a str,
+    resolution: Resolution,
 }
 
 impl<'a> Entry<'a> {
@@ -96,7 +72,7 @@ impl<'a> Entry<'a> {
                     .get("protocol")
                     .and_then(Value::as_str)
                     .filter(|p| !p.is_empty())
-                    .map(str::to_ascii_uppercase),
+                    .map(|p| Protocol::parse(&p.to_ascii_uppercase())),
                 target_port: lookup(port, "targetPort")
                     .map(|(_, v)| v)
                     .filter(|v| v.is_number()),
@@ -110,7 +86,7 @@ impl<'a> Entry<'a> {
             resolution: spec
                 .get("resolution")
                 .and_then(Value::as_str)
-                .unwrap_or("NONE"),
+                .map_or(Resolution::None, Resolution::parse),
         }
     }
 }
@@ -161,7 +137,9 @@ fn addresses(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
                 path.clone(),
                 format!("`{address}` is not an IP address or CIDR block"),
             )),
-            Some((_, Some(_))) if !matches!(entry.resolution, "NONE" | "STATIC") => {
+            Some((_, Some(_)))
+                if !matches!(entry.resolution, Resolution::None | Resolution::Static) =>
+            {
                 findings.push(error(
                     rule,
                     path.clone(),
@@ -231,9 +209,7 @@ fn ports(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
         {
             findings.push(error(rule, port.path.field("targetPort"), message));
         }
-        if let Some(protocol) = &port.protocol
-            && !PROTOCOLS.contains(&protocol.as_str())
-        {
+        if let Some(protocol @ Protocol::Other(_)) = &port.protocol {
             findings.push(error(
                 rule,
                 port.path.field("protocol"),
@@ -247,12 +223,12 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
     let rule = Rule::ServiceEntryResolution;
     let endpoints_path = FieldPath::fields("spec.endpoints");
     match entry.resolution {
-        "NONE" if !entry.endpoints.is_empty() => findings.push(error(
+        Resolution::None if !entry.endpoints.is_empty() => findings.push(error(
             rule,
             endpoints_path.clone(),
             "resolution NONE takes no endpoints: set STATIC or DNS, or remove the endpoints",
         )),
-        "DNS" | "DNS_ROUND_ROBIN" => {
+        Resolution::Dns | Resolution::DnsRoundRobin => {
             if entry.endpoints.is_empty() {
                 for (path, host) in entry.hosts.iter().filter(|(_, h)| h.starts_with('*')) {
                     findings.push(error(
@@ -266,7 +242,7 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
                     ));
                 }
             }
-            if entry.resolution == "DNS_ROUND_ROBIN" && entry.endpoints.len() > 1 {
+            if entry.resolution == Resolution::DnsRoundRobin && entry.endpoints.len() > 1 {
                 findings.push(error(
                     rule,
                     endpoints_path.clone(),
@@ -274,7 +250,7 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
                 ));
             }
         }
-        "STATIC" => {
+        Resolution::Static => {
             for (path, endpoint) in &entry.endpoints {
                 if let Some(address) = endpoint.get("address").and_then(Value::as_str)
                     && !is_ip(address)
@@ -326,11 +302,11 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
             }
         }
     }
-    if entry.resolution != "NONE" && entry.hosts.len() > 1 {
+    if entry.resolution != Resolution::None && entry.hosts.len() > 1 {
         let blind = entry.ports.iter().find(|p| {
             p.protocol
-                .as_deref()
-                .is_none_or(|protocol| !HOST_AWARE.contains(&protocol))
+                .as_ref()
+                .is_none_or(|protocol| !protocol.names_its_host())
         });
         if let Some(port) = blind {
             findings.push(error(
@@ -341,7 +317,9 @@ fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<F
                      split the entry per host",
                     entry.resolution,
                     port.path,
-                    port.protocol.as_deref().unwrap_or("TCP (no protocol)")
+                    port.protocol
+                        .as_ref()
+                        .map_or("TCP (no protocol)", Protocol::as_str)
                 ),
             ));
         }
@@ -363,8 +341,8 @@ fn addresses_required(object: &Value, entry: &Entry<'_>, findings: &mut Vec<Find
     }
     if let Some(port) = entry.ports.iter().find(|p| {
         p.protocol
-            .as_deref()
-            .is_none_or(|protocol| protocol == "TCP")
+            .as_ref()
+            .is_none_or(|protocol| *protocol == Protocol::Tcp)
     }) {
         findings.push(Finding::new(
             Rule::ServiceEntryAddressesRequired,

@@ -472,7 +472,7 @@ async fn watch_files(
             let loaded = match change {
                 Change::Contents(files) => {
                     tls::load_credentials(&files[0], &files[1], &requirements)
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| crate::telemetry::with_causes(&e))
                 }
                 Change::Unreadable(e) => Err(e),
             };
@@ -495,9 +495,8 @@ async fn watch_files(
         }
         if let Some(change) = client_ca_watch.as_mut().and_then(FileWatch::poll) {
             let loaded = match change {
-                Change::Contents(files) => {
-                    self::acceptor(&certs, Some(&files[0])).map_err(|e| e.to_string())
-                }
+                Change::Contents(files) => self::acceptor(&certs, Some(&files[0]))
+                    .map_err(|e| crate::telemetry::with_causes(&e)),
                 Change::Unreadable(e) => Err(e),
             };
             match loaded {

@@ -33,7 +33,7 @@ use super::lanes::{Lanes, NotRun};
 use crate::admission;
 use crate::engine::{Engine, Webhook};
 use crate::metrics::{Metrics, RequestResult, Shed};
-use crate::telemetry::untrusted;
+use crate::telemetry::{self, untrusted};
 
 /// How much of an oversized body is read and thrown away so that the 413 reaches a client that
 /// is still sending; past this the connection is closed after the answer.
@@ -492,7 +492,7 @@ async fn handle(state: &WebhookState, webhook: Webhook, request: Request) -> Res
         }
         Err(bad) => refuse(
             StatusCode::BAD_REQUEST,
-            format!("bad admission request: {bad}"),
+            format!("bad admission request: {}", telemetry::with_causes(&bad)),
         ),
     }
 }

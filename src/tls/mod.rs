@@ -27,8 +27,8 @@ pub enum TlsError {
     #[error("no usable PEM private key found: {0}")]
     Key(String),
     /// rustls refused the pair (unsupported key type, or the key does not match the certificate).
-    #[error("certificate and key do not form a usable pair: {0}")]
-    Pair(rustls::Error),
+    #[error("certificate and key do not form a usable pair")]
+    Pair(#[source] rustls::Error),
     /// The client CA bundle is unusable.
     #[error("client CA: {0}")]
     ClientCa(String),
