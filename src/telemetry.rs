@@ -102,4 +102,14 @@ mod tests {
         assert!(cut.ends_with("... (2000 bytes in all)"), "{cut}");
         assert_eq!(cut.chars().count(), MAX_LOGGED_CHARS + 23);
     }
+
+    #[test]
+    fn causes_follow_the_error() {
+        let inner = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let outer = crate::admission::BadReview::NotJson(inner);
+        assert_eq!(
+            with_causes(&outer),
+            "request body is not JSON: EOF while parsing an object at line 1 column 1"
+        );
+    }
 }
