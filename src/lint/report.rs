@@ -1,4 +1,4 @@
-//! The reports of `check`: text lines, the JSON document of INTERFACE.md and SARIF 2.1.0 for
+//! The reports of `check`: text lines, the JSON document the README describes and SARIF 2.1.0 for
 //! code-scanning UIs.
 
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! The whole of a `check` or `fix` run: inputs in, reports out, and the exit code of
-//! INTERFACE.md (2 when an input could not be read or parsed — the others are still checked —
+//! README (2 when an input could not be read or parsed — the others are still checked —
 //! else 1 when a finding at or above `--fail-on` remains, else 0).
 
 use std::io::{IsTerminal, Write};
@@ -24,7 +24,7 @@ pub const EXIT_INPUT: u8 = 2;
 pub enum Format {
     /// One line per finding, then a summary.
     Text,
-    /// The JSON document of INTERFACE.md.
+    /// JSON: findings, suppressed, errors, skipped and summary (see the README).
     Json,
     /// SARIF 2.1.0.
     Sarif,

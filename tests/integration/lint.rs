@@ -33,7 +33,7 @@ fn check_reports_match_the_golden_files() {
             "{format}"
         );
     }
-    // The JSON report is the document of INTERFACE.md.
+    // The JSON report is the document the README describes.
     let out = run(&["check", "--format", "json", "."], &tree, None);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let first = &report["findings"][0];
