@@ -1,5 +1,5 @@
-//! The whole of a `check` or `fix` run: inputs in, reports out, and the exit code of
-//! README (2 when an input could not be read or parsed — the others are still checked —
+//! The whole of a `check` or `fix` run: inputs in, reports out, and the exit code the
+//! README gives (2 when an input could not be read or parsed — the others are still checked —
 //! else 1 when a finding at or above `--fail-on` remains, else 0).
 
 use std::io::{IsTerminal, Write};
