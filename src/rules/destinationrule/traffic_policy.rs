@@ -1,0 +1,161 @@
+//! A traffic policy (Istio's `validateTrafficPolicy`), at the top of the spec or in a subset:
+//! at least one setting, `tunnel` or `proxyProtocol` but not both, each port-level policy with a
+//! port and a setting, and each setting checked by its own module.
+
+use serde_json::{Map, Value};
+
+use super::domains::check_fqdn;
+use super::{Walk, connection_pool, field, load_balancer, non_empty_list, outlier, text, tls};
+use crate::rules::numbers::{IntType, Integer, integer};
+use crate::rules::{FieldPath, Rule, names::is_ip};
+
+/// What a traffic policy may set; one of them makes it a policy.
+const POLICY_FIELDS: &[&str] = &[
+    "loadBalancer",
+    "connectionPool",
+    "outlierDetection",
+    "tls",
+    "portLevelSettings",
+    "tunnel",
+    "proxyProtocol",
+    "retryBudget",
+];
+
+/// What a port-level policy may set besides its port.
+const PORT_FIELDS: &[&str] = &["loadBalancer", "connectionPool", "outlierDetection", "tls"];
+
+fn sets_any(policy: &Map<String, Value>, fields: &[&str]) -> bool {
+    fields.iter().any(|name| {
+        if *name == "portLevelSettings" {
+            non_empty_list(policy, name).is_some()
+        } else {
+            field(policy, name).is_some()
+        }
+    })
+}
+
+/// Checks a traffic policy and its port-level policies.
+pub(super) fn policy(walk: &mut Walk<'_>, policy: &Map<String, Value>, path: &FieldPath) {
+    let rule = Rule::DestinationRuleTrafficPolicy;
+    if !sets_any(policy, POLICY_FIELDS) {
+        walk.error(
+            rule,
+            path.clone(),
+            "the traffic policy sets nothing: write a setting (loadBalancer, connectionPool, \
+             outlierDetection, tls, portLevelSettings, ...) or remove it",
+        );
+        return;
+    }
+    if field(policy, "tunnel").is_some() && field(policy, "proxyProtocol").is_some() {
+        walk.error(
+            rule,
+            path.clone(),
+            "tunnel and proxyProtocol cannot be set together: keep one",
+        );
+        return;
+    }
+    settings(walk, policy, path);
+    if let Some((key, ports)) = non_empty_list(policy, "portLevelSettings") {
+        let ports_path = path.field(key);
+        for (i, port) in ports.iter().enumerate() {
+            port_policy(walk, port, &ports_path.index(i));
+        }
+    }
+    if let Some((key, Value::Object(tunnel))) = field(policy, "tunnel") {
+        self::tunnel(walk, tunnel, &path.field(key));
+    }
+    if let Some((key, Value::Object(proxy))) = field(policy, "proxyProtocol")
+        && let Some((version_key, Value::String(version))) = field(proxy, "version")
+        && !matches!(version.as_str(), "V1" | "V2")
+    {
+        walk.error(
+            rule,
+            path.field(key).field(version_key),
+            format!("proxy protocol version {version:?} is not V1 or V2"),
+        );
+    }
+}
+
+/// The settings a port-level policy shares with the whole policy.
+fn settings(walk: &mut Walk<'_>, policy: &Map<String, Value>, path: &FieldPath) {
+    let outlier = field(policy, "outlierDetection");
+    if let Some((key, Value::Object(outlier))) = outlier {
+        outlier::check(walk, outlier, &path.field(key));
+    }
+    if let Some((key, Value::Object(pool))) = field(policy, "connectionPool") {
+        connection_pool::check(walk, pool, &path.field(key));
+    }
+    if let Some((key, Value::Object(balancer))) = field(policy, "loadBalancer") {
+        load_balancer::check(walk, balancer, &path.field(key), outlier.is_some());
+    }
+    if let Some((key, Value::Object(settings))) = field(policy, "tls") {
+        tls::check(walk, settings, &path.field(key));
+    }
+}
+
+fn port_policy(walk: &mut Walk<'_>, port: &Value, path: &FieldPath) {
+    let rule = Rule::DestinationRuleTrafficPolicy;
+    let port = match port {
+        Value::Null => {
+            walk.error(rule, path.clone(), "a port-level policy is null: remove it");
+            return;
+        }
+        Value::Object(port) => port,
+        _ => return,
+    };
+    if field(port, "port").is_none() {
+        walk.error(
+            rule,
+            path.field("port"),
+            "a port-level policy needs the port it applies to: write port: {number: ...}",
+        );
+    }
+    if sets_any(port, PORT_FIELDS) {
+        settings(walk, port, path);
+    } else {
+        walk.error(
+            rule,
+            path.clone(),
+            "the port-level policy sets nothing: write loadBalancer, connectionPool, \
+             outlierDetection or tls, or remove it",
+        );
+    }
+}
+
+fn tunnel(walk: &mut Walk<'_>, tunnel: &Map<String, Value>, path: &FieldPath) {
+    let rule = Rule::DestinationRuleTrafficPolicy;
+    let protocol = text(tunnel, "protocol");
+    if !matches!(protocol, "" | "CONNECT" | "POST") {
+        walk.error(
+            rule,
+            path.field("protocol"),
+            format!("tunnel protocol {protocol:?} is not CONNECT or POST"),
+        );
+    }
+    let host = text(tunnel, "targetHost");
+    if let Err(why) = check_fqdn(host)
+        && !is_ip(host)
+    {
+        walk.error(
+            rule,
+            path.field("targetHost"),
+            format!("tunnel target host {host:?} is neither a DNS name ({why}) nor an IP address"),
+        );
+    }
+    let port = field(tunnel, "targetPort").map(|(_, v)| integer(v, IntType::Uint32));
+    let number = match port {
+        None => Some(0),
+        Some(Some(Integer::Value(n))) => Some(n),
+        // Not a number, or outside uint32: the schema's business.
+        Some(_) => None,
+    };
+    if let Some(n) = number
+        && !(1..=65535).contains(&n)
+    {
+        walk.error(
+            rule,
+            path.field("targetPort"),
+            format!("tunnel target port {n} is not a port: write 1 to 65535"),
+        );
+    }
+}
