@@ -65,17 +65,17 @@ fn consistent_hash(walk: &mut Walk<'_>, hash: &Map<String, Value>, path: &FieldP
                     continue;
                 };
                 let name = text(attribute, "name");
-                let name_path = cookie_path.field(key).index(i).field("name");
+                let name_path = || cookie_path.field(key).index(i).field("name");
                 if name.is_empty() {
                     walk.error(
                         RULE,
-                        name_path,
+                        name_path(),
                         "a cookie attribute needs a name, such as SameSite",
                     );
                 } else if !names.insert(name) {
                     walk.error(
                         RULE,
-                        name_path,
+                        name_path(),
                         format!("cookie attribute {name:?} is set twice: keep one"),
                     );
                 }

@@ -133,11 +133,11 @@ fn failovers(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath, setting: 
             continue;
         };
         let (from, to) = (text(entry, "from"), text(entry, "to"));
-        let entry_path = path.index(i);
+        let entry_path = || path.index(i);
         if from == to {
             walk.error(
                 RULE,
-                entry_path.clone(),
+                entry_path(),
                 format!("{setting} failover from {from:?} to the same region: name another region in `to`"),
             );
         }
@@ -145,14 +145,14 @@ fn failovers(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath, setting: 
             if region.contains('/') {
                 walk.error(
                     RULE,
-                    entry_path.field(name),
+                    entry_path().field(name),
                     format!("{setting} failover is between regions: write the region of {region:?} alone"),
                 );
             }
             if region.contains('*') {
                 walk.error(
                     RULE,
-                    entry_path.field(name),
+                    entry_path().field(name),
                     format!("{setting} failover region {region:?} has a `*`: name the region"),
                 );
             }
@@ -163,23 +163,23 @@ fn failovers(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath, setting: 
 /// The `distribute` entries: weights 1-100 adding up to 100, localities without overlaps.
 /// Returns whether checking may go on (Istio stops at a weight error).
 fn distribute(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath) -> bool {
-    let mut sources: Vec<(&str, FieldPath)> = Vec::with_capacity(entries.len());
+    // Which entry each source locality is from; paths are built only for a finding.
+    let mut sources: Vec<(usize, &str)> = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let Value::Object(entry) = entry else {
             continue;
         };
-        let entry_path = path.index(i);
-        sources.push((text(entry, "from"), entry_path.field("from")));
+        sources.push((i, text(entry, "from")));
         let Some((to_key, Value::Object(to))) = field(entry, "to") else {
             // No `to` at all: its total, 0, is not 100.
             walk.error(
                 RULE,
-                entry_path.field("to"),
+                path.index(i).field("to"),
                 "total locality weight 0 is not 100: give `to` weights adding up to 100",
             );
             return false;
         };
-        let to_path = entry_path.field(to_key);
+        let to_path = || path.index(i).field(to_key);
         // Each weight is at most 100, so the total of any number of them fits an i128.
         let mut total: i128 = 0;
         for (locality, weight) in to {
@@ -188,7 +188,7 @@ fn distribute(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath) -> bool 
                 _ => {
                     walk.error(
                         RULE,
-                        to_path.key(locality),
+                        to_path().key(locality),
                         format!("locality weight {weight} is not within 1-100"),
                     );
                     return false;
@@ -198,16 +198,21 @@ fn distribute(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath) -> bool 
         if total != 100 {
             walk.error(
                 RULE,
-                to_path,
+                to_path(),
                 format!("total locality weight {total} is not 100: make the weights add up to 100"),
             );
             return false;
         }
-        let targets: Vec<(&str, FieldPath)> =
-            to.keys().map(|l| (l.as_str(), to_path.key(l))).collect();
-        localities(walk, &targets);
+        if let Some((position, problem)) = first_bad_locality(to.keys().map(String::as_str))
+            && let Some(locality) = to.keys().nth(position)
+        {
+            walk.error(RULE, to_path().key(locality), problem);
+        }
     }
-    localities(walk, &sources);
+    let froms = sources.iter().map(|(_, from)| *from);
+    if let Some((position, problem)) = first_bad_locality(froms) {
+        walk.error(RULE, path.index(sources[position].0).field("from"), problem);
+    }
     true
 }
 
@@ -215,10 +220,11 @@ fn distribute(walk: &mut Walk<'_>, entries: &[Value], path: &FieldPath) -> bool 
 type Zones<'a> = HashMap<&'a str, HashSet<&'a str>>;
 
 /// Istio's `validateLocalities`: `region[/zone[/subzone]]`, no empty part, at most one `*` and
-/// only at the end, and no locality inside one listed before it. Reports the first problem.
-fn localities(walk: &mut Walk<'_>, localities: &[(&str, FieldPath)]) {
+/// only at the end, and no locality inside one listed before it. Returns the position of the
+/// first locality that breaks this, with the message saying why.
+fn first_bad_locality<'a>(localities: impl Iterator<Item = &'a str>) -> Option<(usize, String)> {
     let mut regions: HashMap<&str, Zones<'_>> = HashMap::new();
-    for (locality, path) in localities {
+    for (position, locality) in localities.enumerate() {
         let stars = locality.matches('*').count();
         let problem = if stars > 1 || (stars == 1 && !locality.ends_with('*')) {
             Some("may hold one `*`, as its last part".to_string())
@@ -235,14 +241,10 @@ fn localities(walk: &mut Walk<'_>, localities: &[(&str, FieldPath)]) {
             }
         };
         if let Some(problem) = problem {
-            walk.error(
-                RULE,
-                path.clone(),
-                format!("locality {locality:?} {problem}"),
-            );
-            return;
+            return Some((position, format!("locality {locality:?} {problem}")));
         }
     }
+    None
 }
 
 /// Adds `region[/zone[/subzone]]` to the localities seen; false when it overlaps one of them.
@@ -330,6 +332,23 @@ mod tests {
                 "{list:?}"
             );
         }
+        assert_eq!(
+            lb("localityLbSetting", from(&["a", "b", "a"]), false)[0].0,
+            format!("{p}[2].from"),
+            "the second of two equal localities is the one that overlaps"
+        );
+        assert_eq!(
+            lb(
+                "localityLbSetting",
+                json!({"distribute": [{"from": "a", "to": {"b/c": 50, "b/*": 50}}]}),
+                false
+            ),
+            [(
+                format!("{p}[0].to[b/c]"),
+                Severity::Error,
+                "locality \"b/c\" overlaps a locality listed before it".to_string()
+            )]
+        );
         assert!(
             lb(
                 "localityLbSetting",

@@ -76,12 +76,12 @@ fn subsets(walk: &mut Walk<'_>, subsets: &[Value], path: &FieldPath) {
     let rule = Rule::DestinationRuleSubsets;
     let mut names: HashSet<&str> = HashSet::new();
     for (i, subset) in subsets.iter().enumerate() {
-        let subset_path = path.index(i);
+        let subset_path = || path.index(i);
         let subset = match subset {
             Value::Null => {
                 walk.error(
                     rule,
-                    subset_path,
+                    subset_path(),
                     "a subset is null: remove it or write a name and labels",
                 );
                 continue;
@@ -92,30 +92,30 @@ fn subsets(walk: &mut Walk<'_>, subsets: &[Value], path: &FieldPath) {
         let name = lookup(subset, "name")
             .and_then(|(_, v)| v.as_str())
             .unwrap_or("");
-        let name_path = subset_path.field(lookup(subset, "name").map_or("name", |(k, _)| k));
+        let name_path = || subset_path().field(lookup(subset, "name").map_or("name", |(k, _)| k));
         if !names.insert(name) {
             walk.error_since(
                 DUPLICATE_SUBSETS_SINCE,
                 rule,
-                name_path.clone(),
+                name_path(),
                 format!("subset name {name:?} is used twice: give each subset its own name"),
             );
         }
         if name.is_empty() {
             walk.error(
                 rule,
-                name_path,
+                name_path(),
                 "a subset needs a name: write a DNS-1123 label such as `v1`",
             );
         } else if !is_label(name) {
             walk.error(
                 rule,
-                name_path,
+                name_path(),
                 format!("subset name {name:?} is not a DNS-1123 label (letters, digits, '-'): write one such as `v1`"),
             );
         }
         if let Some((key, Value::Object(labels))) = field(subset, "labels") {
-            let labels_path = subset_path.field(key);
+            let labels_path = subset_path().field(key);
             for (label, value) in labels {
                 if let Err(why) = check_label_key(label) {
                     walk.error(
@@ -139,7 +139,7 @@ fn subsets(walk: &mut Walk<'_>, subsets: &[Value], path: &FieldPath) {
             }
         }
         if let Some((key, Value::Object(policy))) = field(subset, "trafficPolicy") {
-            traffic_policy::policy(walk, policy, &subset_path.field(key));
+            traffic_policy::policy(walk, policy, &subset_path().field(key));
         }
     }
 }

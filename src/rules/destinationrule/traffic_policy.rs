@@ -159,3 +159,114 @@ fn tunnel(walk: &mut Walk<'_>, tunnel: &Map<String, Value>, path: &FieldPath) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::destinationrule::spec::tests::run;
+    use serde_json::{Value, json};
+
+    fn policy(policy: Value) -> Vec<(String, String, String)> {
+        run(json!({"host": "r", "trafficPolicy": policy}))
+            .into_iter()
+            .map(|f| (f.rule.to_string(), f.path.to_string(), f.message))
+            .collect()
+    }
+
+    fn row(rule: &str, path: &str, message: &str) -> (String, String, String) {
+        (rule.into(), path.into(), message.into())
+    }
+
+    #[test]
+    fn empty_policies_ports_and_tunnels() {
+        let tp = "destinationrule-traffic-policy";
+        assert_eq!(
+            policy(json!({"portLevelSettings": []})),
+            [row(
+                tp,
+                "spec.trafficPolicy",
+                "the traffic policy sets nothing: write a setting (loadBalancer, connectionPool, outlierDetection, tls, portLevelSettings, ...) or remove it"
+            )]
+        );
+        assert_eq!(
+            policy(json!({"tunnel": {"targetHost": "h", "targetPort": 8443}, "proxyProtocol": {}})),
+            [row(
+                tp,
+                "spec.trafficPolicy",
+                "tunnel and proxyProtocol cannot be set together: keep one"
+            )]
+        );
+        assert_eq!(
+            policy(json!({"portLevelSettings": [
+                {"loadBalancer": {"simple": "ROUND_ROBIN"}},
+                {"port": {"number": 80}},
+                null,
+                {"port": {"number": 81}, "connectionPool": {}},
+            ]})),
+            [
+                row(
+                    tp,
+                    "spec.trafficPolicy.portLevelSettings[0].port",
+                    "a port-level policy needs the port it applies to: write port: {number: ...}"
+                ),
+                row(
+                    tp,
+                    "spec.trafficPolicy.portLevelSettings[1]",
+                    "the port-level policy sets nothing: write loadBalancer, connectionPool, outlierDetection or tls, or remove it"
+                ),
+                row(
+                    tp,
+                    "spec.trafficPolicy.portLevelSettings[2]",
+                    "a port-level policy is null: remove it"
+                ),
+                row(
+                    "destinationrule-connection-pool",
+                    "spec.trafficPolicy.portLevelSettings[3].connectionPool",
+                    "the connection pool sets nothing: write tcp or http limits, or remove it"
+                ),
+            ]
+        );
+        assert_eq!(
+            policy(
+                json!({"tunnel": {"protocol": "GET", "targetHost": "not a host", "targetPort": 0}})
+            ),
+            [
+                row(
+                    tp,
+                    "spec.trafficPolicy.tunnel.protocol",
+                    "tunnel protocol \"GET\" is not CONNECT or POST"
+                ),
+                row(
+                    tp,
+                    "spec.trafficPolicy.tunnel.targetHost",
+                    "tunnel target host \"not a host\" is neither a DNS name (label \"not a host\" is not 1-63 letters, digits or '-') nor an IP address"
+                ),
+                row(
+                    tp,
+                    "spec.trafficPolicy.tunnel.targetPort",
+                    "tunnel target port 0 is not a port: write 1 to 65535"
+                ),
+            ]
+        );
+        assert!(
+            policy(
+                json!({"tunnel": {"protocol": "POST", "targetHost": "10.0.0.1", "targetPort": 443}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            policy(json!({"proxyProtocol": {"version": "V3"}})),
+            [row(
+                tp,
+                "spec.trafficPolicy.proxyProtocol.version",
+                "proxy protocol version \"V3\" is not V1 or V2"
+            )]
+        );
+        assert!(policy(json!({"retryBudget": {"percent": {"value": 20}}})).is_empty());
+        // A subset's policy is held to the same checks.
+        let findings = run(json!({"host": "r", "subsets": [{"name": "v1", "trafficPolicy": {}}]}));
+        assert_eq!(
+            findings[0].path.to_string(),
+            "spec.subsets[0].trafficPolicy"
+        );
+    }
+}
