@@ -99,7 +99,23 @@ pub const CHECKS: &[Check] = &[
     Check {
         kinds: &[DestinationRule],
         rules: &[Rule::DestinationRuleDeprecatedFields],
-        run: destinationrule::evaluate,
+        run: destinationrule::deprecated::evaluate,
+        fixable_only_if: None,
+    },
+    Check {
+        kinds: &[DestinationRule],
+        rules: &[
+            Rule::DestinationRuleHost,
+            Rule::DestinationRuleSubsets,
+            Rule::DestinationRuleTrafficPolicy,
+            Rule::DestinationRuleConnectionPool,
+            Rule::DestinationRuleLoadBalancer,
+            Rule::DestinationRuleOutlierDetection,
+            Rule::DestinationRuleTls,
+            Rule::DestinationRuleExportTo,
+            Rule::DestinationRuleWorkloadSelector,
+        ],
+        run: destinationrule::evaluate_spec,
         fixable_only_if: None,
     },
     Check {

@@ -8,6 +8,7 @@ mod checks;
 pub mod converted;
 pub mod destinationrule;
 pub mod docs;
+pub mod durations;
 pub mod edit;
 pub mod export_to;
 pub mod ignore;
@@ -156,6 +157,15 @@ catalog! {
     DestinationRuleDeprecatedFields => "destinationrule-deprecated-fields", fixable: true, default: Fix, "Deprecated traffic policy settings (consecutiveErrors, LEAST_CONN, consistentHash.minimumRingSize).";
     DestinationRuleFieldSpelling => "destinationrule-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
     DestinationRuleUnknownFields => "destinationrule-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
+    DestinationRuleHost => "destinationrule-host", fixable: false, default: Deny, "The host must be a service or DNS name, optionally with a leading wildcard.";
+    DestinationRuleSubsets => "destinationrule-subsets", fixable: false, default: Deny, "Subsets need distinct DNS-1123 names and valid Kubernetes label keys and values.";
+    DestinationRuleTrafficPolicy => "destinationrule-traffic-policy", fixable: false, default: Deny, "A traffic policy sets something, port-level ones name a port; tunnel and proxyProtocol are exclusive and well-formed.";
+    DestinationRuleConnectionPool => "destinationrule-connection-pool", fixable: false, default: Deny, "Connection pool limits not negative, timeouts of 1ms or more in whole ms, HTTP/2 keepalives with interval and timeout.";
+    DestinationRuleLoadBalancer => "destinationrule-load-balancer", fixable: false, default: Deny, "Hash cookies named, maglev tables prime, locality weights adding up to 100, region failover with outlier detection.";
+    DestinationRuleOutlierDetection => "destinationrule-outlier-detection", fixable: false, default: Deny, "Outlier detection intervals of 1ms or more in whole ms, percentages within 0-100, local-origin failures counted apart.";
+    DestinationRuleTls => "destinationrule-tls", fixable: false, default: Deny, "Client TLS fields must fit the mode: no files beside credentialName, MUTUAL needs cert and key, insecureSkipVerify no CA.";
+    DestinationRuleExportTo => "destinationrule-export-to", fixable: false, default: Deny, "exportTo entries are ., * or namespaces, without duplicates; * stands alone; with a workloadSelector only its own namespace.";
+    DestinationRuleWorkloadSelector => "destinationrule-workload-selector", fixable: false, default: Deny, "workloadSelector labels have keys and no wildcards; a selector without labels selects every workload (warning).";
     IgnoreAnnotation => "ignore-annotation", fixable: false, default: Warn, "An ignore.meshgate.io/<rule-id> annotation that silences nothing: it gives no reason, or names no rule.";
 }
 

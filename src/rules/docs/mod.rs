@@ -16,6 +16,7 @@ macro_rules! istio_validates {
 }
 
 mod destinationrule;
+mod destinationrule_spec;
 mod ignore;
 mod namespace;
 mod serviceentry;
@@ -108,6 +109,7 @@ impl Rule {
     /// The rule's documentation.
     pub fn doc(self) -> &'static RuleDoc {
         use destinationrule as dr;
+        use destinationrule_spec as drs;
         use serviceentry as se;
         use virtualservice_fields as vsf;
         use virtualservice_structure as vss;
@@ -142,6 +144,15 @@ impl Rule {
             Rule::DestinationRuleDeprecatedFields => &dr::DEPRECATED_FIELDS,
             Rule::DestinationRuleFieldSpelling => &dr::FIELD_SPELLING,
             Rule::DestinationRuleUnknownFields => &dr::UNKNOWN_FIELDS,
+            Rule::DestinationRuleHost => &drs::HOST,
+            Rule::DestinationRuleSubsets => &drs::SUBSETS,
+            Rule::DestinationRuleTrafficPolicy => &drs::TRAFFIC_POLICY,
+            Rule::DestinationRuleConnectionPool => &drs::CONNECTION_POOL,
+            Rule::DestinationRuleLoadBalancer => &drs::LOAD_BALANCER,
+            Rule::DestinationRuleOutlierDetection => &drs::OUTLIER_DETECTION,
+            Rule::DestinationRuleTls => &drs::TLS,
+            Rule::DestinationRuleExportTo => &drs::EXPORT_TO,
+            Rule::DestinationRuleWorkloadSelector => &drs::WORKLOAD_SELECTOR,
             Rule::IgnoreAnnotation => &ignore::IGNORE_ANNOTATION,
         }
     }

@@ -4,12 +4,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::converted::{self, Converted};
-use super::edit::Editor;
-use super::numbers::{IntType, Integer, integer};
-use super::vocabulary::SimpleLoadBalancer;
-use super::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 use crate::object::fields::{lookup, spellings};
+use crate::rules::converted::{self, Converted};
+use crate::rules::edit::Editor;
+use crate::rules::numbers::{IntType, Integer, integer};
+use crate::rules::vocabulary::SimpleLoadBalancer;
+use crate::rules::{Change, FieldPath, Finding, Fix, IstioVersion, Rule, Severity, Subject};
 
 /// The deprecated fields the rule owns (`LEAST_CONN`, the third deprecation, is a value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +101,7 @@ fn traffic_policy(policy: &Map<String, Value>, path: &FieldPath, findings: &mut 
                 field_path.clone(),
                 "deprecated: write LEAST_REQUEST, the same algorithm".into(),
                 Some(Fix {
-                    ops: vec![super::PatchOp::Replace {
+                    ops: vec![crate::rules::PatchOp::Replace {
                         path: field_path.clone(),
                         value: json!("LEAST_REQUEST"),
                     }],
