@@ -82,12 +82,13 @@ fn static_address(
         }
         return true;
     };
-    let address_path = path.field("address");
+    // Paths are built only for findings: most endpoints have none.
+    let address_path = || path.field("address");
     if let Some(socket) = address.strip_prefix(UNIX_PREFIX) {
         if let Some(problem) = unix_path_problem(socket) {
             findings.push(error(
                 rule,
-                address_path.clone(),
+                address_path(),
                 format!("`{address}`: {problem}"),
             ));
         }
@@ -108,7 +109,7 @@ fn static_address(
         if service_ports != 1 {
             findings.push(error(
                 rule,
-                address_path,
+                address_path(),
                 format!(
                     "unix socket endpoint `{address}` needs an entry with exactly one port, and \
                      it has {service_ports}: put the socket in an entry of its own"
@@ -118,7 +119,7 @@ fn static_address(
     } else if !is_ip(address) {
         findings.push(error(
             rule,
-            address_path,
+            address_path(),
             format!("resolution STATIC needs IP (or unix://) endpoint addresses, not `{address}`: use DNS for names"),
         ));
     }
@@ -201,7 +202,7 @@ fn ports(
         return;
     };
     for (name, number) in ports {
-        let port_path = path.field("ports").key(name);
+        let port_path = || path.field("ports").key(name);
         // A declared name's form is reported at spec.ports; an undeclared one's here.
         if !declared.contains(name.as_str()) {
             let form = if is_port_name(name) {
@@ -211,12 +212,12 @@ fn ports(
             };
             findings.push(error(
                 rule,
-                port_path.clone(),
+                port_path(),
                 format!("port name `{name}` is not declared in spec.ports{form}"),
             ));
         }
         if let Some(problem) = port_problem("endpoint port", number, false) {
-            findings.push(error(rule, port_path, problem));
+            findings.push(error(rule, port_path(), problem));
         }
     }
 }

@@ -61,7 +61,7 @@ fn partial_wildcard_message(host: &str, oldest: IstioVersion) -> String {
     };
     format!(
         "partial wildcard `{host}`: Envoy takes only a whole leading `*.` label as a wildcard in \
-         TLS server names, so an HTTPS or TLS port on it gets the proxies' listener rejected; \
+         TLS server names, so with an HTTPS or TLS port the proxies reject that port's listener; \
          {istio}, and only resolution DYNAMIC_DNS (Istio {DYNAMIC_DNS_SINCE} and later) takes it \
          without a warning: {rewrite}"
     )
@@ -133,8 +133,8 @@ mod tests {
             [(
                 Severity::Warning,
                 "partial wildcard `*foo.bar.com`: Envoy takes only a whole leading `*.` label as \
-                 a wildcard in TLS server names, so an HTTPS or TLS port on it gets the proxies' \
-                 listener rejected; Istio 1.18 and later warn about it too, and only resolution \
+                 a wildcard in TLS server names, so with an HTTPS or TLS port the proxies reject \
+                 that port's listener; Istio 1.18 and later warn about it too, and only resolution \
                  DYNAMIC_DNS (Istio 1.28 and later) takes it without a warning: write *.bar.com \
                  or list the names"
                     .to_string()
@@ -145,8 +145,8 @@ mod tests {
             [(
                 Severity::Warning,
                 "partial wildcard `*foo`: Envoy takes only a whole leading `*.` label as a \
-                 wildcard in TLS server names, so an HTTPS or TLS port on it gets the proxies' \
-                 listener rejected; Istio 1.18 and later warn about it, earlier releases accept \
+                 wildcard in TLS server names, so with an HTTPS or TLS port the proxies reject \
+                 that port's listener; Istio 1.18 and later warn about it, earlier releases accept \
                  it silently (minIstioVersion is 1.17), and only resolution DYNAMIC_DNS (Istio \
                  1.28 and later) takes it without a warning: list the names"
                     .to_string()
