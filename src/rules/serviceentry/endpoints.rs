@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::{Entry, PORT_NAME_FORM, error, is_port_name, port_problem, warning};
+use super::{Entry, LABEL_FORM, error, is_label_any_case, port_problem, warning};
 use crate::rules::names::is_ip;
 use crate::rules::vocabulary::Resolution;
 use crate::rules::{FieldPath, Finding, Rule};
@@ -185,10 +185,8 @@ fn fqdn_problem(name: &str) -> Option<String> {
     }
     trimmed
         .split('.')
-        .find(|label| !is_port_name(label))
-        .map(|label| {
-            format!("`{name}` is not a DNS name (label `{label}` must be {PORT_NAME_FORM})")
-        })
+        .find(|label| !is_label_any_case(label))
+        .map(|label| format!("`{name}` is not a DNS name (label `{label}` must be {LABEL_FORM})"))
 }
 
 fn ports(
@@ -205,10 +203,10 @@ fn ports(
         let port_path = || path.field("ports").key(name);
         // A declared name's form is reported at spec.ports; an undeclared one's here.
         if !declared.contains(name.as_str()) {
-            let form = if is_port_name(name) {
+            let form = if is_label_any_case(name) {
                 String::new()
             } else {
-                format!(", nor a DNS-1123 label ({PORT_NAME_FORM})")
+                format!(", nor a DNS-1123 label ({LABEL_FORM})")
             };
             findings.push(error(
                 rule,
@@ -256,7 +254,7 @@ fn label_key_problem(key: &str) -> Option<&'static str> {
         None => (None, key),
     };
     if let Some(prefix) = prefix
-        && (prefix.is_empty() || !prefix.split('.').all(is_port_name))
+        && (prefix.is_empty() || !prefix.split('.').all(is_label_any_case))
     {
         return Some("has a prefix that is not a DNS name: write prefix.example.com/name");
     }

@@ -148,9 +148,9 @@ fn port_problem(field: &str, number: &Value, unset_ok: bool) -> Option<String> {
     }
 }
 
-/// A port name as Istio checks it: a DNS-1123 label in which Istio also accepts capitals
-/// (1-63 letters, digits and `-`, starting and ending with a letter or digit).
-fn is_port_name(name: &str) -> bool {
+/// A DNS-1123 label as Istio checks port names and the labels of endpoint names, which also
+/// accepts capitals: 1-63 letters, digits and `-`, starting and ending with a letter or digit.
+fn is_label_any_case(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
@@ -161,9 +161,8 @@ fn is_port_name(name: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
-/// What a port name must be, for messages.
-const PORT_NAME_FORM: &str =
-    "1-63 letters, digits or '-', starting and ending with a letter or digit";
+/// What such a label must be, for messages.
+const LABEL_FORM: &str = "1-63 letters, digits or '-', starting and ending with a letter or digit";
 
 #[cfg(test)]
 mod tests {

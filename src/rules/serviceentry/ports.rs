@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Entry, PORT_NAME_FORM, error, is_port_name, port_problem};
+use super::{Entry, LABEL_FORM, error, is_label_any_case, port_problem};
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::vocabulary::Protocol;
 use crate::rules::{FieldPath, Finding, Rule};
@@ -36,11 +36,11 @@ pub(super) fn check(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
             ));
         }
         if let Some(name) = port.name {
-            if !is_port_name(name) {
+            if !is_label_any_case(name) {
                 findings.push(error(
                     rule,
                     port.path.field("name"),
-                    format!("port name `{name}` is not a DNS-1123 label ({PORT_NAME_FORM})"),
+                    format!("port name `{name}` is not a DNS-1123 label ({LABEL_FORM})"),
                 ));
             }
             if let Some(first) = names.insert(name, &port.path) {
