@@ -92,6 +92,8 @@ pub const CHECKS: &[Check] = &[
             Rule::ServiceEntryExportTo,
             Rule::ServiceEntryGlobalMulticluster,
             Rule::ServiceEntryApiVersion,
+            Rule::ServiceEntryEndpoints,
+            Rule::ServiceEntryWorkloadSelector,
         ],
         run: serviceentry::evaluate,
         fixable_only_if: None,

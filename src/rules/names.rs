@@ -46,7 +46,8 @@ pub fn check_fqdn(name: &str) -> Result<(), String> {
     dns_labels_error(name).map_or(Ok(()), Err)
 }
 
-/// Istio's `ValidateWildcardDomain`: a DNS name whose first label may be `*` or start with `*`.
+/// Istio's `ValidateWildcardDomain`: a DNS name whose first label may be `*` or start with `*`
+/// or `*-` (`*api.example.com`, `*-api.example.com`).
 pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("empty host".into());
@@ -61,7 +62,8 @@ pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
     let first_ok = first.len() <= 63
         && (first == "*"
             || is_dns1123_label(first)
-            || first.strip_prefix('*').is_some_and(is_dns1123_label));
+            || first.strip_prefix('*').is_some_and(is_dns1123_label)
+            || first.strip_prefix("*-").is_some_and(is_dns1123_label));
     if !first_ok {
         return Err(format!(
             "{name:?} is not a host name (label {first:?} is not valid)"
@@ -282,6 +284,7 @@ mod tests {
             "*.example.com",
             "*",
             "*x",
+            "*-x.example.com",
             "a.b-c.com",
         ] {
             assert_eq!(check_wildcard_domain(good), Ok(()), "{good}");
@@ -293,6 +296,7 @@ mod tests {
             "a..b",
             "a.b.",
             "*.*.com",
+            "*--.com",
             "a.123",
             "under_score.com",
         ] {

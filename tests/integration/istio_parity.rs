@@ -15,9 +15,9 @@ use serde_json::Value;
 
 use crate::support::fixtures;
 
-/// The tables are Istio's master of 2026-08 (after 1.27): every version-dependent verdict is
-/// the newest one.
-const TABLES_ISTIO: IstioVersion = IstioVersion::new(1, 28);
+/// The tables are Istio's master at the commit the fixtures name, whose `VERSION` file reads
+/// 1.32 (release-1.31 had branched): every version-dependent verdict is the newest one.
+const TABLES_ISTIO: IstioVersion = IstioVersion::new(1, 32);
 
 /// A verdict: Istio's (from the table) or meshgate's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]

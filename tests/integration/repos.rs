@@ -339,7 +339,7 @@ fn github_annotations_escape_what_the_runner_reads_as_syntax() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stdout),
-        "::error file=odd%2Cname%3A50%25.yaml,line=11,title=meshgate serviceentry-ports::spec.ports[0].name: port name `a%25b,c:d%0D%0Ae` is not a DNS-1123 label (lowercase letters, digits, '-')\n\
+        "::error file=odd%2Cname%3A50%25.yaml,line=11,title=meshgate serviceentry-ports::spec.ports[0].name: port name `a%25b,c:d%0D%0Ae` is not a DNS-1123 label (1-63 letters, digits or '-', starting and ending with a letter or digit)\n\
          ::error file=bad%2C1.yaml,line=1,col=7::unclosed bracket '['\n\
          1 error, 0 warnings, 0 infos (0 fixable) in 2 files, 1 document, 1 object; 1 input could not be read\n"
     );

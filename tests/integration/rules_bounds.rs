@@ -270,15 +270,15 @@ fn twenty_thousand_ports_are_checked_once_each() {
         rows[2000..],
         [
             (
-                "serviceentry-resolution",
+                "serviceentry-endpoints",
                 "spec.endpoints[0].ports.undeclared".to_string()
             ),
             (
-                "serviceentry-resolution",
+                "serviceentry-endpoints",
                 "spec.endpoints[1].ports.undeclared".to_string()
             ),
             (
-                "serviceentry-resolution",
+                "serviceentry-endpoints",
                 "spec.endpoints[2].ports.undeclared".to_string()
             ),
         ]

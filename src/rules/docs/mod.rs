@@ -20,6 +20,7 @@ mod destinationrule_spec;
 mod ignore;
 mod namespace;
 mod serviceentry;
+mod serviceentry_endpoints;
 mod virtualservice_fields;
 mod virtualservice_structure;
 
@@ -111,6 +112,7 @@ impl Rule {
         use destinationrule as dr;
         use destinationrule_spec as drs;
         use serviceentry as se;
+        use serviceentry_endpoints as se_endpoints;
         use virtualservice_fields as vsf;
         use virtualservice_structure as vss;
         match self {
@@ -141,6 +143,8 @@ impl Rule {
             Rule::ServiceEntryAddressesRequired => &se::ADDRESSES_REQUIRED,
             Rule::ServiceEntryExportTo => &se::EXPORT_TO,
             Rule::ServiceEntryGlobalMulticluster => &se::GLOBAL_MULTICLUSTER,
+            Rule::ServiceEntryEndpoints => &se_endpoints::ENDPOINTS,
+            Rule::ServiceEntryWorkloadSelector => &se_endpoints::WORKLOAD_SELECTOR,
             Rule::DestinationRuleDeprecatedFields => &dr::DEPRECATED_FIELDS,
             Rule::DestinationRuleFieldSpelling => &dr::FIELD_SPELLING,
             Rule::DestinationRuleUnknownFields => &dr::UNKNOWN_FIELDS,

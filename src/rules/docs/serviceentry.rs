@@ -151,18 +151,23 @@ pub const HOSTS: RuleDoc = RuleDoc {
     severity: Severity::Error,
     other_severities: &[(
         Severity::Warning,
-        "a host is a partial wildcard such as `*api.example.com`, which Istio reads literally",
+        "a host is a partial wildcard such as `*api.example.com` (Istio 1.18 and later warn \
+         too; not under resolution DYNAMIC_DNS, which takes it)",
     )],
     checks: "A ServiceEntry has at least one host (a missing `spec` counts as none); no host \
-        is `*`; each is a DNS name or a wildcard whose whole first label is `*` \
-        (`*.example.com`). A partial wildcard (`*api.example.com`, `api*.example.com`) is a \
-        warning.",
+        is `*`; each is a DNS name or a wildcard whose first label is `*` (`*.example.com`) or \
+        starts with `*` or `*-` (`*api.example.com`, `*-api.example.com`); a `*` anywhere else \
+        (`api*.example.com`, `api.*.com`) is an error. A first label that only starts with `*` \
+        is a partial wildcard, a warning unless the resolution is `DYNAMIC_DNS`; the message \
+        says whether the oldest Istio in `minIstioVersion` warns about it (1.18 and later) or \
+        accepts it silently.",
     why: concat!(
         "The hosts are the names the mesh routes to the entry. `*` would claim every external \
          name for one entry, and a host that is not a name (a URL pasted from a browser, say) \
          matches no request, so calls to the service bypass the entry and are passed through or, \
-         under `REGISTRY_ONLY`, blocked. Only a leading `*.` is a wildcard: `*api.example.com` \
-         matches the literal name with the asterisk and nothing else.",
+         under `REGISTRY_ONLY`, blocked. Envoy takes only a whole `*.` label as a wildcard in \
+         TLS server names: a partial wildcard on an entry with an HTTPS or TLS port makes every \
+         sidecar reject the listener for that port, which stops all traffic on it.",
         istio_validates!()
     ),
     fix: "",
@@ -262,9 +267,10 @@ pub const PORTS: RuleDoc = RuleDoc {
     kinds: SERVICE_ENTRY,
     severity: Severity::Error,
     other_severities: &[],
-    checks: "Port numbers are unique and within 1-65535 (so is `targetPort`), names are unique \
-        DNS-1123 labels, and the protocol is one Istio knows, in any case: HTTP, HTTPS, HTTP2, \
-        HTTP_PROXY, GRPC, GRPC-WEB, TLS, TCP, UDP, MONGO, REDIS or MYSQL.",
+    checks: "Every port has a number and a name. Numbers are unique and within 1-65535 (so is \
+        `targetPort`), names are unique DNS-1123 labels (Istio also accepts capitals), and the \
+        protocol is one Istio knows, in any case: HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, \
+        GRPC-WEB, TLS, TCP, UDP, MONGO, REDIS or MYSQL.",
     why: concat!(
         "The ports decide which listeners the sidecars open for the entry and how they treat \
          the traffic (HTTP routing, TLS passthrough, opaque TCP). Two ports with one number or \
@@ -312,18 +318,27 @@ spec:
 pub const RESOLUTION: RuleDoc = RuleDoc {
     kinds: SERVICE_ENTRY,
     severity: Severity::Error,
-    other_severities: &[],
-    checks: "The endpoints, hosts and workload selector fit the resolution mode: no endpoints \
-        with `NONE`; no wildcard host under `DNS` or `DNS_ROUND_ROBIN` without endpoints; at \
-        most one endpoint with `DNS_ROUND_ROBIN`; `STATIC` endpoint addresses are IPs or \
-        `unix://` paths; endpoint port names are declared in `ports`; not both \
-        `workloadSelector` and `endpoints`, and no `*` in the selector's labels; several hosts \
-        under a mode other than `NONE` only with HTTP or TLS ports.",
+    other_severities: &[(
+        Severity::Warning,
+        "a DNS entry with addresses gives several hosts a port proxied as TCP (HTTPS, TLS)",
+    )],
+    checks: "The endpoints, hosts, addresses, ports and location fit the resolution mode: no \
+        endpoints with `NONE`; no wildcard host under `DNS` or `DNS_ROUND_ROBIN` without \
+        endpoints; at most one endpoint with `DNS_ROUND_ROBIN`; several hosts under a mode \
+        other than `NONE` only with HTTP or TLS ports (and, under `DNS` with addresses, a \
+        warning for an HTTPS or TLS port). `DYNAMIC_DNS` needs Istio 1.28 or later in \
+        `minIstioVersion`, wildcard hosts, no addresses and no endpoints, and ports of the \
+        protocols the oldest release takes: HTTP in 1.28, also TLS from 1.29, also GRPC and \
+        HTTP2 from 1.30; `location: MESH_INTERNAL` only from 1.30, and not on an entry \
+        labelled `istio.io/use-waypoint`. What each endpoint holds is \
+        `serviceentry-endpoints`' business, the selector `serviceentry-workload-selector`'s.",
     why: concat!(
         "The resolution mode decides where the proxy sends the entry's traffic: `NONE` to the \
          address the client dialled, `STATIC` to the listed IPs, `DNS` to what the endpoints (or \
-         the host itself) resolve to. A wildcard host has no name to resolve, and plain TCP \
-         carries no host name, so several TCP hosts on one port cannot be told apart.",
+         the host itself) resolve to, `DYNAMIC_DNS` to what the requested host name resolves \
+         to, through a dynamic forward proxy that only understands some protocols. A wildcard \
+         host has no name to resolve under `DNS`, and plain TCP carries no host name, so \
+         several TCP hosts on one port cannot be told apart.",
         istio_validates!()
     ),
     fix: "",
@@ -359,7 +374,10 @@ spec:
     protocol: TLS
   resolution: NONE
 ",
-    analyzer: &[SCHEMA_VALIDATION_ERROR],
+    analyzer: &[
+        SCHEMA_VALIDATION_ERROR,
+        SCHEMA_WARNING.only("for several hosts sharing addresses on an HTTPS or TLS port"),
+    ],
 };
 
 /// `serviceentry-addresses-required`.

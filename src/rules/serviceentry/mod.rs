@@ -1,40 +1,48 @@
 //! ServiceEntry rules (`networking.istio.io` v1, v1beta1, v1alpha3), following Istio's
 //! `validateServiceEntry` and analyzer IST0134, plus the retired `.global` multicluster pattern.
-//! Protocol names match case-insensitively, as in Istio.
+//! Protocol names match case-insensitively, as in Istio. One module per concern; this one reads
+//! the fields they share.
 
-use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
+mod addresses;
+mod endpoints;
+mod global;
+mod hosts;
+mod ports;
+mod resolution;
+mod workload_selector;
 
 use serde_json::{Map, Value};
 
-use super::names::{
-    check_wildcard_domain, is_dns1123_label, is_ip, is_partial_wildcard, parse_ip_or_cidr,
-};
 use super::numbers::{IntType, Integer, integer};
 use super::vocabulary::{Protocol, Resolution};
-use super::{FieldPath, Finding, Rule, Severity, Subject, api_version, export_to, spec_list};
+use super::{
+    FieldPath, Finding, IstioVersion, Rule, Severity, Subject, api_version, export_to, spec_list,
+};
 use crate::object::fields::lookup;
 
-/// The gateway port of the `.global` multicluster pattern.
-const GLOBAL_GATEWAY_PORT: u64 = 15443;
+/// The first release that knows resolution `DYNAMIC_DNS` (its CRD enum and validation).
+const DYNAMIC_DNS_SINCE: IstioVersion = IstioVersion::new(1, 28);
 
 /// Runs the ServiceEntry rules.
 pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let spec = subject.spec();
-    let entry = Entry::read(spec);
+    let entry = Entry::read(subject.object, spec);
+    let oldest = subject.min_istio_version;
     let mut findings = Vec::new();
-    hosts(&entry, &mut findings);
-    addresses(&entry, &mut findings);
-    ports(&entry, &mut findings);
-    resolution(spec, &entry, &mut findings);
-    addresses_required(subject.object, &entry, &mut findings);
+    hosts::check(&entry, oldest, &mut findings);
+    addresses::check(&entry, &mut findings);
+    ports::check(&entry, &mut findings);
+    resolution::check(&entry, oldest, &mut findings);
+    endpoints::check(&entry, &mut findings);
+    workload_selector::check(&entry, &mut findings);
+    addresses::required(subject.object, &entry, &mut findings);
     findings.extend(export_to::evaluate(
         subject,
         spec,
         Rule::ServiceEntryExportTo,
         true,
     ));
-    global_multicluster(&entry, &mut findings);
+    global::check(&entry, &mut findings);
     findings.extend(api_version::evaluate(subject, Rule::ServiceEntryApiVersion));
     findings
 }
@@ -44,11 +52,24 @@ struct Port<'a> {
     path: FieldPath,
     /// `number` as written, when it is a number.
     number: Option<&'a Value>,
+    /// Whether the key `number` is there at all (a value of another type is the schema's).
+    has_number: bool,
     name: Option<&'a str>,
+    /// Whether the key `name` is there at all.
+    has_name: bool,
     /// `None` when unset or empty; an unknown name is kept upper-cased.
     protocol: Option<Protocol>,
     /// `targetPort` (in either spelling) as written, when it is a number.
     target_port: Option<&'a Value>,
+}
+
+impl Port<'_> {
+    /// The protocol as the messages name it.
+    fn protocol_name(&self) -> &str {
+        self.protocol
+            .as_ref()
+            .map_or("TCP (no protocol)", Protocol::as_str)
+    }
 }
 
 /// The fields the rules read, with their paths.
@@ -58,16 +79,24 @@ struct Entry<'a> {
     ports: Vec<Port<'a>>,
     endpoints: Vec<(FieldPath, &'a Map<String, Value>)>,
     resolution: Resolution,
+    /// `spec.location` as written (unset is MESH_EXTERNAL, the enum's zero).
+    location: Option<&'a str>,
+    /// `spec.workloadSelector` (in either spelling), with its path.
+    selector: Option<(FieldPath, &'a Value)>,
+    /// `metadata.labels` of the object.
+    labels: Option<&'a Map<String, Value>>,
 }
 
 impl<'a> Entry<'a> {
-    fn read(spec: &'a Map<String, Value>) -> Self {
+    fn read(object: &'a Value, spec: &'a Map<String, Value>) -> Self {
         let ports = spec_list(spec, "ports", Value::as_object)
             .into_iter()
             .map(|(path, port)| Port {
                 path,
                 number: port.get("number").filter(|n| n.is_number()),
+                has_number: port.contains_key("number"),
                 name: port.get("name").and_then(Value::as_str),
+                has_name: port.contains_key("name"),
                 protocol: port
                     .get("protocol")
                     .and_then(Value::as_str)
@@ -87,6 +116,12 @@ impl<'a> Entry<'a> {
                 .get("resolution")
                 .and_then(Value::as_str)
                 .map_or(Resolution::None, Resolution::parse),
+            location: spec.get("location").and_then(Value::as_str),
+            selector: lookup(spec, "workloadSelector")
+                .map(|(key, value)| (FieldPath::fields("spec").field(key), value)),
+            labels: object
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object),
         }
     }
 }
@@ -95,63 +130,8 @@ fn error(rule: Rule, path: FieldPath, message: impl Into<String>) -> Finding {
     Finding::new(rule, Severity::Error, path, message)
 }
 
-fn hosts(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    let rule = Rule::ServiceEntryHosts;
-    if entry.hosts.is_empty() {
-        findings.push(error(
-            rule,
-            FieldPath::fields("spec.hosts"),
-            "a ServiceEntry needs at least one host",
-        ));
-    }
-    for (path, host) in &entry.hosts {
-        if *host == "*" {
-            findings.push(error(
-                rule,
-                path.clone(),
-                "`*` is not allowed in a ServiceEntry: name the hosts",
-            ));
-        } else if is_partial_wildcard(host) {
-            findings.push(Finding::new(
-                rule,
-                Severity::Warning,
-                path.clone(),
-                format!("partial wildcard `{host}`: only a whole leading label `*.` is a wildcard; write *.domain"),
-            ));
-        } else if let Err(reason) = check_wildcard_domain(host) {
-            findings.push(error(
-                rule,
-                path.clone(),
-                format!("{reason}: write a DNS name or *.domain"),
-            ));
-        }
-    }
-}
-
-fn addresses(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    let rule = Rule::ServiceEntryAddresses;
-    for (path, address) in &entry.addresses {
-        match parse_ip_or_cidr(address) {
-            None => findings.push(error(
-                rule,
-                path.clone(),
-                format!("`{address}` is not an IP address or CIDR block"),
-            )),
-            Some((_, Some(_)))
-                if !matches!(entry.resolution, Resolution::None | Resolution::Static) =>
-            {
-                findings.push(error(
-                    rule,
-                    path.clone(),
-                    format!(
-                        "CIDR `{address}` needs resolution NONE or STATIC, not {}",
-                        entry.resolution
-                    ),
-                ))
-            }
-            Some(_) => {}
-        }
-    }
+fn warning(rule: Rule, path: FieldPath, message: impl Into<String>) -> Finding {
+    Finding::new(rule, Severity::Warning, path, message)
 }
 
 /// Why a port field (uint32) is not a port from 1 to 65535, if it is not; `unset_ok` accepts 0.
@@ -168,242 +148,21 @@ fn port_problem(field: &str, number: &Value, unset_ok: bool) -> Option<String> {
     }
 }
 
-fn ports(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    let rule = Rule::ServiceEntryPorts;
-    // Keyed by the whole number, so `80` and `80.0` are the same port.
-    let mut numbers: HashMap<i128, &FieldPath> = HashMap::new();
-    let mut names: HashMap<&str, &FieldPath> = HashMap::new();
-    for port in &entry.ports {
-        if let Some(number) = port.number {
-            if let Some(message) = port_problem("port", number, false) {
-                findings.push(error(rule, port.path.field("number"), message));
-            }
-            if let Some(Integer::Value(whole)) = integer(number, IntType::Uint32)
-                && let Some(first) = numbers.insert(whole, &port.path)
-            {
-                findings.push(error(
-                    rule,
-                    port.path.field("number"),
-                    format!("port {number} is already defined by {first}"),
-                ));
-            }
-        }
-        if let Some(name) = port.name {
-            if !is_dns1123_label(name) {
-                findings.push(error(
-                    rule,
-                    port.path.field("name"),
-                    format!("port name `{name}` is not a DNS-1123 label (lowercase letters, digits, '-')"),
-                ));
-            }
-            if let Some(first) = names.insert(name, &port.path) {
-                findings.push(error(
-                    rule,
-                    port.path.field("name"),
-                    format!("port name `{name}` is already used by {first}"),
-                ));
-            }
-        }
-        if let Some(target) = port.target_port
-            && let Some(message) = port_problem("targetPort", target, true)
-        {
-            findings.push(error(rule, port.path.field("targetPort"), message));
-        }
-        if let Some(protocol @ Protocol::Other(_)) = &port.protocol {
-            findings.push(error(
-                rule,
-                port.path.field("protocol"),
-                format!("unknown protocol `{protocol}`: use HTTP, HTTPS, HTTP2, GRPC, TLS, TCP, UDP, MONGO, REDIS or MYSQL"),
-            ));
-        }
-    }
+/// A DNS-1123 label as Istio checks port names and the labels of endpoint names, which also
+/// accepts capitals: 1-63 letters, digits and `-`, starting and ending with a letter or digit.
+fn is_label_any_case(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
 }
 
-fn resolution(spec: &Map<String, Value>, entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    let rule = Rule::ServiceEntryResolution;
-    let endpoints_path = FieldPath::fields("spec.endpoints");
-    match entry.resolution {
-        Resolution::None if !entry.endpoints.is_empty() => findings.push(error(
-            rule,
-            endpoints_path.clone(),
-            "resolution NONE takes no endpoints: set STATIC or DNS, or remove the endpoints",
-        )),
-        Resolution::Dns | Resolution::DnsRoundRobin => {
-            if entry.endpoints.is_empty() {
-                for (path, host) in entry.hosts.iter().filter(|(_, h)| h.starts_with('*')) {
-                    findings.push(error(
-                        rule,
-                        path.clone(),
-                        format!(
-                            "resolution {} without endpoints resolves the host itself, and `{host}` is a wildcard: \
-                             add endpoints or use resolution NONE",
-                            entry.resolution
-                        ),
-                    ));
-                }
-            }
-            if entry.resolution == Resolution::DnsRoundRobin && entry.endpoints.len() > 1 {
-                findings.push(error(
-                    rule,
-                    endpoints_path.clone(),
-                    "resolution DNS_ROUND_ROBIN takes at most one endpoint: use DNS for several",
-                ));
-            }
-        }
-        Resolution::Static => {
-            for (path, endpoint) in &entry.endpoints {
-                if let Some(address) = endpoint.get("address").and_then(Value::as_str)
-                    && !is_ip(address)
-                    && !address.starts_with("unix://")
-                {
-                    findings.push(error(
-                        rule,
-                        path.field("address"),
-                        format!("resolution STATIC needs IP (or unix://) endpoint addresses, not `{address}`: use DNS for names"),
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    let declared: HashSet<&str> = entry.ports.iter().filter_map(|p| p.name).collect();
-    for (path, endpoint) in &entry.endpoints {
-        if let Some(Value::Object(ports)) = endpoint.get("ports") {
-            for name in ports
-                .keys()
-                .filter(|name| !declared.contains(&name.as_str()))
-            {
-                findings.push(error(
-                    rule,
-                    path.field("ports").key(name),
-                    format!("port name `{name}` is not declared in spec.ports"),
-                ));
-            }
-        }
-    }
-    if let Some((key, selector)) = lookup(spec, "workloadSelector") {
-        let selector_path = FieldPath::fields("spec").field(key);
-        if !entry.endpoints.is_empty() {
-            findings.push(error(
-                rule,
-                selector_path.clone(),
-                "workloadSelector and endpoints cannot be combined: keep one",
-            ));
-        }
-        if let Some(Value::Object(labels)) = selector.get("labels") {
-            for (label, value) in labels {
-                if label.contains('*') || value.as_str().is_some_and(|v| v.contains('*')) {
-                    findings.push(error(
-                        rule,
-                        selector_path.field("labels").key(label),
-                        "workloadSelector labels match exactly: `*` is not a wildcard here",
-                    ));
-                }
-            }
-        }
-    }
-    if entry.resolution != Resolution::None && entry.hosts.len() > 1 {
-        let blind = entry.ports.iter().find(|p| {
-            p.protocol
-                .as_ref()
-                .is_none_or(|protocol| !protocol.names_its_host())
-        });
-        if let Some(port) = blind {
-            findings.push(error(
-                rule,
-                FieldPath::fields("spec.hosts"),
-                format!(
-                    "several hosts with resolution {} need HTTP or TLS ports to tell them apart, and {} is {}: \
-                     split the entry per host",
-                    entry.resolution,
-                    port.path,
-                    port.protocol
-                        .as_ref()
-                        .map_or("TCP (no protocol)", Protocol::as_str)
-                ),
-            ));
-        }
-    }
-}
-
-/// IST0134: a TCP or unset-protocol port needs an address to be routed, unless Istio allocated
-/// one (`status.addresses`, written by DNS auto-allocation).
-fn addresses_required(object: &Value, entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    if !entry.addresses.is_empty() {
-        return;
-    }
-    let allocated = object
-        .pointer("/status/addresses")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty());
-    if allocated {
-        return;
-    }
-    if let Some(port) = entry.ports.iter().find(|p| {
-        p.protocol
-            .as_ref()
-            .is_none_or(|protocol| *protocol == Protocol::Tcp)
-    }) {
-        findings.push(Finding::new(
-            Rule::ServiceEntryAddressesRequired,
-            Severity::Warning,
-            FieldPath::fields("spec.addresses"),
-            format!(
-                "{} is TCP (or has no protocol) and the entry has no addresses: add a VIP under spec.addresses \
-                 (fine without one when DNS auto-allocation is on)",
-                port.path
-            ),
-        ));
-    }
-}
-
-/// Whether an address (or CIDR) lies in the class E range 240.0.0.0/4.
-fn in_class_e(address: &str) -> bool {
-    match parse_ip_or_cidr(address) {
-        Some((IpAddr::V4(ip), bits)) => ip.octets()[0] >= 240 && bits.is_none_or(|b| b >= 4),
-        _ => false,
-    }
-}
-
-fn global_multicluster(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
-    let rule = Rule::ServiceEntryGlobalMulticluster;
-    let global_hosts: Vec<_> = entry
-        .hosts
-        .iter()
-        .filter(|(_, h)| h.ends_with(".global"))
-        .collect();
-    if global_hosts.is_empty() {
-        return;
-    }
-    let warn =
-        |path: FieldPath, message: String| Finding::new(rule, Severity::Warning, path, message);
-    for (path, host) in global_hosts {
-        findings.push(warn(
-            path.clone(),
-            format!("`{host}`: .global hosts belong to the retired replicated-control-plane multicluster setup; use multi-primary or primary-remote"),
-        ));
-    }
-    for (path, address) in &entry.addresses {
-        if !in_class_e(address) {
-            findings.push(warn(
-                path.clone(),
-                format!("`{address}` is outside 240.0.0.0/4, the class E range .global entries take their addresses from"),
-            ));
-        }
-    }
-    for (path, endpoint) in &entry.endpoints {
-        if let Some(Value::Object(ports)) = endpoint.get("ports") {
-            for (name, number) in ports {
-                if number.as_u64() != Some(GLOBAL_GATEWAY_PORT) {
-                    findings.push(warn(
-                        path.field("ports").key(name),
-                        format!("endpoint port {number} is not 15443, the gateway port .global traffic goes through"),
-                    ));
-                }
-            }
-        }
-    }
-}
+/// What such a label must be, for messages.
+const LABEL_FORM: &str = "1-63 letters, digits or '-', starting and ending with a letter or digit";
 
 #[cfg(test)]
 mod tests {
@@ -454,7 +213,7 @@ mod tests {
             ),
             (
                 json!({"hosts": ["foo*.com"], "ports": http_port()}),
-                vec![row("serviceentry-hosts", "spec.hosts[0]", Warning)],
+                vec![row("serviceentry-hosts", "spec.hosts[0]", Error)],
             ),
             (
                 json!({"hosts": ["a.example"], "addresses": ["10.0.0.300"], "ports": http_port()}),
@@ -495,7 +254,7 @@ mod tests {
             (
                 json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "db.example"}]}),
                 vec![row(
-                    "serviceentry-resolution",
+                    "serviceentry-endpoints",
                     "spec.endpoints[0].address",
                     Error,
                 )],
@@ -503,7 +262,7 @@ mod tests {
             (
                 json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "1.1.1.1", "ports": {"http": 8080}}]}),
                 vec![row(
-                    "serviceentry-resolution",
+                    "serviceentry-endpoints",
                     "spec.endpoints[0].ports.http",
                     Error,
                 )],
@@ -511,9 +270,13 @@ mod tests {
             (
                 json!({"hosts": ["a.example"], "ports": http_port(), "resolution": "STATIC", "endpoints": [{"address": "1.1.1.1"}], "workloadSelector": {"labels": {"app": "*"}}}),
                 vec![
-                    row("serviceentry-resolution", "spec.workloadSelector", Error),
                     row(
-                        "serviceentry-resolution",
+                        "serviceentry-workload-selector",
+                        "spec.workloadSelector",
+                        Error,
+                    ),
+                    row(
+                        "serviceentry-workload-selector",
                         "spec.workloadSelector.labels.app",
                         Error,
                     ),
