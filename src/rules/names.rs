@@ -46,7 +46,8 @@ pub fn check_fqdn(name: &str) -> Result<(), String> {
     dns_labels_error(name).map_or(Ok(()), Err)
 }
 
-/// Istio's `ValidateWildcardDomain`: a DNS name whose first label may be `*` or start with `*`.
+/// Istio's `ValidateWildcardDomain`: a DNS name whose first label may be `*` or start with `*`
+/// or `*-` (`*-foo.example`).
 pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("empty host".into());
@@ -61,7 +62,8 @@ pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
     let first_ok = first.len() <= 63
         && (first == "*"
             || is_dns1123_label(first)
-            || first.strip_prefix('*').is_some_and(is_dns1123_label));
+            || first.strip_prefix('*').is_some_and(is_dns1123_label)
+            || first.strip_prefix("*-").is_some_and(is_dns1123_label));
     if !first_ok {
         return Err(format!(
             "{name:?} is not a host name (label {first:?} is not valid)"
@@ -283,6 +285,7 @@ mod tests {
             "*",
             "*x",
             "a.b-c.com",
+            "*-foo.baz",
         ] {
             assert_eq!(check_wildcard_domain(good), Ok(()), "{good}");
         }

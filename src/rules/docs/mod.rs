@@ -20,6 +20,7 @@ mod ignore;
 mod namespace;
 mod serviceentry;
 mod virtualservice_fields;
+mod virtualservice_routes;
 mod virtualservice_structure;
 
 use super::{ObjectKind, Rule, Severity};
@@ -110,6 +111,7 @@ impl Rule {
         use destinationrule as dr;
         use serviceentry as se;
         use virtualservice_fields as vsf;
+        use virtualservice_routes as vsr;
         use virtualservice_structure as vss;
         match self {
             Rule::NamespaceInjectionConflict => &namespace::INJECTION_CONFLICT,
@@ -129,6 +131,14 @@ impl Rule {
             Rule::VirtualServiceGateways => &vss::GATEWAYS,
             Rule::VirtualServiceExportTo => &vss::EXPORT_TO,
             Rule::VirtualServiceExternalMesh => &vss::EXTERNAL_MESH,
+            Rule::VirtualServiceRetries => &vsr::RETRIES,
+            Rule::VirtualServiceCors => &vsr::CORS,
+            Rule::VirtualServiceRewrite => &vsr::REWRITE,
+            Rule::VirtualServiceRedirect => &vsr::REDIRECT,
+            Rule::VirtualServiceDirectResponse => &vsr::DIRECT_RESPONSE,
+            Rule::VirtualServiceHeaders => &vsr::HEADERS,
+            Rule::VirtualServiceMatch => &vsr::MATCH,
+            Rule::VirtualServiceDelegate => &vsr::DELEGATE,
             Rule::ServiceEntryFieldSpelling => &se::FIELD_SPELLING,
             Rule::ServiceEntryUnknownFields => &se::UNKNOWN_FIELDS,
             Rule::ServiceEntryApiVersion => &se::API_VERSION,
