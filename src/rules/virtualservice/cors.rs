@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::http::Blocks;
 use super::matches::is_token_char;
 use super::re2::Patterns;
 use super::{RouteRef, duration};
@@ -30,10 +31,11 @@ fn list<'a>(policy: &'a serde_json::Map<String, Value>, name: &str) -> &'a [Valu
 /// Checks the CORS policy of one HTTP route.
 pub(super) fn route<'a>(
     owner: RouteRef<'a>,
+    blocks: &Blocks<'a>,
     patterns: &mut Patterns<'a>,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(Value::Object(policy)) = owner.route.get("corsPolicy") else {
+    let Some(Value::Object(policy)) = blocks.cors else {
         return;
     };
     let at = || owner.path().field("corsPolicy");

@@ -4,6 +4,7 @@
 //! own, and a delegate does not delegate again.
 
 use super::RouteRef;
+use super::http::Blocks;
 use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Severity, Subject};
 
 const RULE: Rule = Rule::VirtualServiceDelegate;
@@ -31,9 +32,14 @@ pub(super) fn spec(subject: &Subject<'_>, hostless: bool, findings: &mut Vec<Fin
 }
 
 /// What a route beside its `delegate` must not have.
-pub(super) fn route(owner: RouteRef<'_>, hostless: bool, findings: &mut Vec<Finding>) {
-    let present = |name: &str| owner.route.get(name).is_some_and(|v| !v.is_null());
-    if !present("delegate") {
+pub(super) fn route(
+    owner: RouteRef<'_>,
+    blocks: &Blocks<'_>,
+    hostless: bool,
+    findings: &mut Vec<Finding>,
+) {
+    let present = |block: Option<&serde_json::Value>| block.is_some_and(|v| !v.is_null());
+    if !present(blocks.delegate) {
         return;
     }
     if hostless {
@@ -44,8 +50,11 @@ pub(super) fn route(owner: RouteRef<'_>, hostless: bool, findings: &mut Vec<Find
         ));
         return;
     }
-    for (name, what) in [("route", "destinations"), ("redirect", "a redirect")] {
-        if present(name) {
+    for (name, what, block) in [
+        ("route", "destinations", blocks.route),
+        ("redirect", "a redirect", blocks.redirect),
+    ] {
+        if present(block) {
             findings.push(error(
                 owner.path().field(name),
                 format!(

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::RouteRef;
+use super::http::Blocks;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{Finding, Rule, Severity};
 
@@ -16,8 +17,8 @@ const WARN_BYTES: usize = 100 * 1024;
 const MAX_BYTES: usize = 1024 * 1024;
 
 /// Checks the direct response of one HTTP route.
-pub(super) fn route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let Some(Value::Object(response)) = owner.route.get("directResponse") else {
+pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    let Some(Value::Object(response)) = blocks.direct_response else {
         return;
     };
     let at = || owner.path().field("directResponse");

@@ -5,17 +5,18 @@
 use serde_json::{Map, Value};
 
 use super::RouteRef;
+use super::http::Blocks;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceHeaders;
 
 /// Checks the header operations of one HTTP route and of its destinations.
-pub(super) fn route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    if let Some(Value::Object(headers)) = owner.route.get("headers") {
+pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    if let Some(Value::Object(headers)) = blocks.headers {
         operations(headers, &|| owner.path().field("headers"), findings);
     }
-    authority(owner, findings);
-    if let Some(Value::Array(entries)) = owner.route.get("route") {
+    authority(owner, blocks, findings);
+    if let Some(Value::Array(entries)) = blocks.route {
         for (j, entry) in entries.iter().enumerate() {
             if let Some(Value::Object(headers)) = entry.get("headers") {
                 let base = || owner.path().field("route").index(j).field("headers");
@@ -176,15 +177,13 @@ fn envoy_format_problem(value: &[u8]) -> Option<&'static str> {
 
 /// The request authority is set by `rewrite.authority` or an authority header in
 /// `headers.request` (`set`, then `add`); Istio refuses a second one.
-fn authority(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let mut current = owner
-        .route
-        .get("rewrite")
+fn authority(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    let mut current = blocks
+        .rewrite
         .and_then(|r| r.get("authority"))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let Some(Value::Object(request)) = owner.route.get("headers").and_then(|h| h.get("request"))
-    else {
+    let Some(Value::Object(request)) = blocks.headers.and_then(|h| h.get("request")) else {
         return;
     };
     for operation in ["set", "add"] {

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::RouteRef;
+use super::http::Blocks;
 use super::re2::Patterns;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
@@ -25,11 +26,12 @@ fn error(path: FieldPath, message: impl Into<String>) -> Finding {
 /// to gateways and not to `mesh`, so JWT claims can be routed on.
 pub(super) fn route<'a>(
     owner: RouteRef<'a>,
+    blocks: &Blocks<'a>,
     gateway_only: bool,
     patterns: &mut Patterns<'a>,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(Value::Array(requests)) = owner.route.get("match") else {
+    let Some(Value::Array(requests)) = blocks.matches else {
         return;
     };
     for (m, request) in requests.iter().enumerate() {
@@ -37,54 +39,68 @@ pub(super) fn route<'a>(
             continue;
         };
         let at = || owner.path().field("match").index(m);
-        for field in ["headers", "withoutHeaders"] {
-            let Some(Value::Object(headers)) = request.get(field) else {
+        // One pass over the request's fields: each lookup of an absent one costs as much.
+        for (field, value) in request {
+            let Value::Object(value) = value else {
                 continue;
             };
-            for (name, condition) in headers {
-                let path = || at().field(field).key(name);
-                let claim = is_jwt_claim(name);
-                if !claim && let Some(message) = header_name_problem(name) {
-                    findings.push(error(path(), message));
+            let path = || at().field(field);
+            match field.as_str() {
+                "headers" | "withoutHeaders" => {
+                    header_conditions(field, value, &path, gateway_only, patterns, findings);
                 }
-                if claim && !gateway_only {
-                    findings.push(error(
-                        path(),
-                        format!(
-                            "`{name}` routes on a JWT claim, which only gateways do: bind the \
-                             VirtualService to a gateway (without mesh), or match on a header"
-                        ),
-                    ));
+                // Envoy matches every path on an empty uri prefix, and Istio allows it.
+                "uri" => string_match(value, false, &path, patterns, findings),
+                "scheme" | "method" | "authority" => {
+                    string_match(value, true, &path, patterns, findings);
                 }
-                let Some(condition) = condition.as_object() else {
-                    continue;
-                };
-                // In withoutHeaders, `regex: "*"` is Istio's "header present", not a regex.
-                if field == "withoutHeaders"
-                    && condition.get("regex").and_then(Value::as_str) == Some("*")
-                {
-                    continue;
+                "queryParams" => {
+                    for (name, condition) in value {
+                        if let Some(condition) = condition.as_object() {
+                            let path = || path().key(name);
+                            string_match(condition, true, &path, patterns, findings);
+                        }
+                    }
                 }
-                string_match(condition, true, &path, patterns, findings);
+                _ => {}
             }
         }
-        if let Some(Value::Object(uri)) = request.get("uri") {
-            // Envoy matches every path on an empty uri prefix, and Istio allows it.
-            string_match(uri, false, &|| at().field("uri"), patterns, findings);
+    }
+}
+
+/// The conditions of `headers` or `withoutHeaders` (`field`) of one match.
+fn header_conditions<'a>(
+    field: &str,
+    headers: &'a Map<String, Value>,
+    at: &dyn Fn() -> FieldPath,
+    gateway_only: bool,
+    patterns: &mut Patterns<'a>,
+    findings: &mut Vec<Finding>,
+) {
+    for (name, condition) in headers {
+        let path = || at().key(name);
+        let claim = is_jwt_claim(name);
+        if !claim && let Some(message) = header_name_problem(name) {
+            findings.push(error(path(), message));
         }
-        for field in ["scheme", "method", "authority"] {
-            if let Some(Value::Object(condition)) = request.get(field) {
-                string_match(condition, true, &|| at().field(field), patterns, findings);
-            }
+        if claim && !gateway_only {
+            findings.push(error(
+                path(),
+                format!(
+                    "`{name}` routes on a JWT claim, which only gateways do: bind the \
+                     VirtualService to a gateway (without mesh), or match on a header"
+                ),
+            ));
         }
-        if let Some(Value::Object(params)) = request.get("queryParams") {
-            for (name, condition) in params {
-                if let Some(condition) = condition.as_object() {
-                    let path = || at().field("queryParams").key(name);
-                    string_match(condition, true, &path, patterns, findings);
-                }
-            }
+        let Some(condition) = condition.as_object() else {
+            continue;
+        };
+        // In withoutHeaders, `regex: "*"` is Istio's "header present", not a regex.
+        if field == "withoutHeaders" && condition.get("regex").and_then(Value::as_str) == Some("*")
+        {
+            continue;
         }
+        string_match(condition, true, &path, patterns, findings);
     }
 }
 
@@ -128,24 +144,25 @@ fn string_match<'a>(
     patterns: &mut Patterns<'a>,
     findings: &mut Vec<Finding>,
 ) {
-    if prefix_must_be_set && condition.get("prefix").and_then(Value::as_str) == Some("") {
-        findings.push(error(
-            path().field("prefix"),
-            "the prefix is empty, which Envoy refuses here: write a prefix, or leave the \
-             condition out to match any value",
-        ));
-    }
-    match condition.get("regex").and_then(Value::as_str) {
-        Some("") => findings.push(error(
-            path().field("regex"),
-            "the regex is empty, which Envoy refuses: write a pattern, or leave the condition out",
-        )),
-        Some(pattern) => {
-            if let Some(message) = patterns.problem(pattern) {
-                findings.push(error(path().field("regex"), message));
+    for (kind, value) in condition {
+        match (kind.as_str(), value.as_str()) {
+            ("prefix", Some("")) if prefix_must_be_set => findings.push(error(
+                path().field(kind),
+                "the prefix is empty, which Envoy refuses here: write a prefix, or leave the \
+                 condition out to match any value",
+            )),
+            ("regex", Some("")) => findings.push(error(
+                path().field(kind),
+                "the regex is empty, which Envoy refuses: write a pattern, or leave the \
+                 condition out",
+            )),
+            ("regex", Some(pattern)) => {
+                if let Some(message) = patterns.problem(pattern) {
+                    findings.push(error(path().field(kind), message));
+                }
             }
+            _ => {}
         }
-        None => {}
     }
 }
 
@@ -206,10 +223,10 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "spec.http[0].match[0].withoutHeaders[x-b].regex",
-                "spec.http[0].match[0].scheme.regex",
                 "spec.http[0].match[0].method.prefix",
                 "spec.http[0].match[0].queryParams.q.regex",
+                "spec.http[0].match[0].scheme.regex",
+                "spec.http[0].match[0].withoutHeaders[x-b].regex",
             ]
         );
     }

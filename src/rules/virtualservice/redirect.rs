@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::RouteRef;
+use super::http::Blocks;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
@@ -15,8 +16,8 @@ fn error(path: FieldPath, message: impl Into<String>) -> Finding {
 }
 
 /// Checks the redirect of one HTTP route.
-pub(super) fn route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let Some(Value::Object(redirect)) = owner.route.get("redirect") else {
+pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    let Some(Value::Object(redirect)) = blocks.redirect else {
         return;
     };
     let at = || owner.path().field("redirect");
@@ -34,7 +35,7 @@ pub(super) fn route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
         ));
     }
     if !text("prefixRewrite").is_empty()
-        && let Some(Value::Array(requests)) = owner.route.get("match")
+        && let Some(Value::Array(requests)) = blocks.matches
     {
         for (m, request) in requests.iter().enumerate() {
             if let Some(Value::Object(uri)) = request.get("uri")

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::http::Blocks;
 use super::{RouteRef, duration};
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{FieldPath, Finding, Rule, Severity};
@@ -35,8 +36,8 @@ fn error(path: FieldPath, message: impl Into<String>) -> Finding {
 }
 
 /// Checks the retry policy of one HTTP route.
-pub(super) fn route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let Some(Value::Object(retries)) = owner.route.get("retries") else {
+pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    let Some(Value::Object(retries)) = blocks.retries else {
         return;
     };
     let at = || owner.path().field("retries");

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::RouteRef;
+use super::http::Blocks;
 use super::re2::Patterns;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
@@ -17,10 +18,11 @@ fn error(path: FieldPath, message: impl Into<String>) -> Finding {
 /// Checks the rewrite of one HTTP route.
 pub(super) fn route<'a>(
     owner: RouteRef<'a>,
+    blocks: &Blocks<'a>,
     patterns: &mut Patterns<'a>,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(Value::Object(rewrite)) = owner.route.get("rewrite") else {
+    let Some(Value::Object(rewrite)) = blocks.rewrite else {
         return;
     };
     let at = || owner.path().field("rewrite");
