@@ -77,6 +77,21 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         kinds: &[VirtualService],
+        rules: &[
+            Rule::VirtualServiceDelegate,
+            Rule::VirtualServiceHeaders,
+            Rule::VirtualServiceMatch,
+            Rule::VirtualServiceRetries,
+            Rule::VirtualServiceCors,
+            Rule::VirtualServiceRewrite,
+            Rule::VirtualServiceRedirect,
+            Rule::VirtualServiceDirectResponse,
+        ],
+        run: virtualservice::http::evaluate,
+        fixable_only_if: None,
+    },
+    Check {
+        kinds: &[VirtualService],
         rules: &[Rule::VirtualServiceApiVersion],
         run: virtualservice_api_version,
         fixable_only_if: None,

@@ -286,6 +286,7 @@ mod tests {
             "*x",
             "*-x.example.com",
             "a.b-c.com",
+            "*-foo.baz",
         ] {
             assert_eq!(check_wildcard_domain(good), Ok(()), "{good}");
         }

@@ -22,6 +22,7 @@ mod namespace;
 mod serviceentry;
 mod serviceentry_endpoints;
 mod virtualservice_fields;
+mod virtualservice_routes;
 mod virtualservice_structure;
 
 use super::{ObjectKind, Rule, Severity};
@@ -114,6 +115,7 @@ impl Rule {
         use serviceentry as se;
         use serviceentry_endpoints as se_endpoints;
         use virtualservice_fields as vsf;
+        use virtualservice_routes as vsr;
         use virtualservice_structure as vss;
         match self {
             Rule::NamespaceInjectionConflict => &namespace::INJECTION_CONFLICT,
@@ -133,6 +135,14 @@ impl Rule {
             Rule::VirtualServiceGateways => &vss::GATEWAYS,
             Rule::VirtualServiceExportTo => &vss::EXPORT_TO,
             Rule::VirtualServiceExternalMesh => &vss::EXTERNAL_MESH,
+            Rule::VirtualServiceRetries => &vsr::RETRIES,
+            Rule::VirtualServiceCors => &vsr::CORS,
+            Rule::VirtualServiceRewrite => &vsr::REWRITE,
+            Rule::VirtualServiceRedirect => &vsr::REDIRECT,
+            Rule::VirtualServiceDirectResponse => &vsr::DIRECT_RESPONSE,
+            Rule::VirtualServiceHeaders => &vsr::HEADERS,
+            Rule::VirtualServiceMatch => &vsr::MATCH,
+            Rule::VirtualServiceDelegate => &vsr::DELEGATE,
             Rule::ServiceEntryFieldSpelling => &se::FIELD_SPELLING,
             Rule::ServiceEntryUnknownFields => &se::UNKNOWN_FIELDS,
             Rule::ServiceEntryApiVersion => &se::API_VERSION,

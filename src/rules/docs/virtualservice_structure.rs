@@ -14,7 +14,9 @@ pub const HOSTS: RuleDoc = RuleDoc {
     checks: "Each host is a DNS name, a wildcard name (`*.example.com`) or an IP; the hosts are \
         distinct and do not overlap (`*.example.com` and `api.example.com`); `*` is not used on a \
         VirtualService bound to the mesh gateway (no `gateways`, or `mesh` among them); and a \
-        VirtualService without hosts, a delegate, has no `gateways`, `tls` or `tcp`.",
+        VirtualService without hosts, a delegate, has no `gateways`, `tls` or `tcp`. On gateways \
+        (`mesh` not among them) whose TLS routes match SNI hosts, a host may also be the \
+        `outbound_.<port>_._.<host>` name of auto-passthrough.",
     why: concat!(
         "`*` bound to the mesh gateway would take every outbound HTTP request of every sidecar \
          that imports the VirtualService. A host that is not a name matches no request, so the \
@@ -62,7 +64,9 @@ pub const ROUTES: RuleDoc = RuleDoc {
     other_severities: &[],
     checks: "The VirtualService has `http`, `tcp` or `tls` routes; each HTTP route has a \
         `route`, `redirect`, `directResponse` or `delegate`; `route` and `redirect` are not \
-        combined, nor `mirror` and `mirrors`.",
+        combined, nor `mirror` and `mirrors`; `directResponse` stands without `route` or \
+        `redirect`, and neither a redirect nor a direct response has a `fault` or `rewrite` \
+        beside it; each TCP and TLS route has a `route`, and each TLS route a `match`.",
     why: concat!(
         "A route without an action has nowhere to send the requests it matches, and one with \
          both a destination and a redirect, or both mirror fields, leaves it to the proxy which \
@@ -112,7 +116,8 @@ pub const DESTINATIONS: RuleDoc = RuleDoc {
     other_severities: &[],
     checks: "Every `route[]` entry has a `destination`; each destination (of routes, `mirror` \
         and `mirrors`) names a host that is a DNS or wildcard name and not `*`, a subset that is \
-        a DNS-1123 label, and a port number within 1-65535.",
+        a DNS-1123 label, and a port number within 1-65535 (a `port` without a number selects \
+        no port).",
     why: concat!(
         "The destination host is the Service or ServiceEntry host the proxy sends to, and the \
          subset names a DestinationRule subset, whose names are DNS-1123 labels. A destination \
@@ -224,9 +229,14 @@ spec:
 pub const FAULT: RuleDoc = RuleDoc {
     kinds: VIRTUAL_SERVICE,
     severity: Severity::Error,
-    other_severities: &[],
+    other_severities: &[(
+        Severity::Warning,
+        "an abort sets neither `httpStatus` nor `grpcStatus`",
+    )],
     checks: "A `fault` has an `abort` or a `delay`; their percentages are 0 or within \
-        0.0001-100; an abort's `httpStatus` is within 200-599.",
+        0.0001-100; an abort returns an `httpStatus` within 200-600 or a `grpcStatus` name \
+        (`http2Error` is not supported; an abort with neither is a warning); a `fixedDelay` is at \
+        least 1ms in whole milliseconds (`exponentialDelay` is not supported).",
     why: concat!(
         "Fault injection is how teams rehearse failures in shared environments. A fault with \
          neither abort nor delay does nothing while the manifest says a test is running, and a \
@@ -272,7 +282,10 @@ spec:
     - destination:
         host: ratings
 ",
-    analyzer: &[SCHEMA_VALIDATION_ERROR],
+    analyzer: &[
+        SCHEMA_VALIDATION_ERROR,
+        SCHEMA_WARNING.only("for an abort without an error to return"),
+    ],
 };
 
 /// `virtualservice-mirror`.
@@ -280,8 +293,9 @@ pub const MIRROR: RuleDoc = RuleDoc {
     kinds: VIRTUAL_SERVICE,
     severity: Severity::Error,
     other_severities: &[],
-    checks: "`mirrorPercentage.value`, and each `mirrors[].percentage.value`, is within 0-100; \
-        every `mirrors[]` entry has a `destination`.",
+    checks: "`mirrorPercentage.value`, and each `mirrors[].percentage.value`, is within 0-100, \
+        and the deprecated `mirrorPercent` at most 100; every `mirrors[]` entry has a \
+        `destination`.",
     why: concat!(
         "Mirroring copies live requests to a shadow service, often the new backend of a \
          migration, so that it sees production traffic before it serves any. A mirror without a \

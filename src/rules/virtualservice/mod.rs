@@ -1,8 +1,21 @@
 //! VirtualService rules (`networking.istio.io` v1, v1beta1, v1alpha3: one schema), and the route
 //! and destination walks they share. Which run, in which order: `rules::checks`.
 
+mod cors;
+mod delegate;
+mod direct_response;
+mod duration;
+mod fault;
+mod headers;
+pub mod http;
 pub mod legacy;
+mod matches;
+mod re2;
+mod redirect;
+mod retries;
+mod rewrite;
 pub mod structure;
+mod tls_match;
 
 use serde_json::{Map, Value};
 

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use super::fault::{self, percentage_value};
+use super::tls_match::check_gateway_domain;
 use super::{destinations, route_lists, section};
 use crate::rules::names::{
     check_fqdn, check_wildcard_domain, first_overlaps, is_dns1123_label, is_ip, service_namespace,
@@ -29,7 +31,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     routes(spec, &mut findings);
     destination_fields(spec, &mut findings);
     weights(spec, subject.min_istio_version, &mut findings);
-    faults(spec, &mut findings);
+    fault::faults(spec, &mut findings);
     mirrors(spec, &mut findings);
     gateway_names(&gateways, &mut findings);
     findings.extend(export_to::evaluate(
@@ -83,9 +85,16 @@ fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &m
         return;
     }
     let applies_to_mesh = gateways.is_empty() || gateways.iter().any(|(_, g)| *g == MESH);
+    // On gateways, TLS routes may match auto-passthrough names, which hosts then name too.
+    let sni = !applies_to_mesh && has_sni_hosts(spec);
     let mut all_valid = true;
     for (path, host) in &hosts {
-        if let Err(reason) = check_wildcard_domain(host) {
+        let checked = if applies_to_mesh {
+            check_wildcard_domain(host)
+        } else {
+            check_gateway_domain(host, sni)
+        };
+        if let Err(reason) = checked {
             if !is_ip(host) {
                 findings.push(error(
                     rule,
@@ -115,6 +124,14 @@ fn hosts(spec: &Map<String, Value>, gateways: &[(FieldPath, &str)], findings: &m
             }
         }
     }
+}
+
+/// Whether a TLS match names SNI hosts (Istio's "SNI host" VirtualService).
+fn has_sni_hosts(spec: &Map<String, Value>) -> bool {
+    section(spec, "tls").any(|owner| {
+        matches!(field(owner.route, "match"), Some((_, Value::Array(requests)))
+            if requests.iter().any(|r| matches!(r.get("sniHosts"), Some(Value::Array(h)) if !h.is_empty())))
+    })
 }
 
 fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
@@ -148,12 +165,60 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 "route and redirect cannot be combined: keep one",
             ));
         }
+        // What a redirect or a direct response cannot stand beside.
+        for (answer, what) in [
+            ("redirect", "a redirect"),
+            ("directResponse", "a direct response"),
+        ] {
+            if !has(answer) {
+                continue;
+            }
+            for other in ["fault", "rewrite"] {
+                if has(other) {
+                    findings.push(error(
+                        rule,
+                        owner.path().field(other),
+                        format!(
+                            "{other} has no effect on {what}: remove {other}, or route the requests"
+                        ),
+                    ));
+                }
+            }
+        }
+        if has("directResponse") && (has_route || has("redirect")) {
+            findings.push(error(
+                rule,
+                owner.path().field("directResponse"),
+                "directResponse cannot be combined with route or redirect: keep one",
+            ));
+        }
         if has("mirror") && has("mirrors") {
             findings.push(error(
                 rule,
                 owner.path().field("mirrors"),
                 "mirror and mirrors cannot be combined: move mirror into mirrors",
             ));
+        }
+    }
+    for (name, what) in [("tcp", "TCP"), ("tls", "TLS")] {
+        for owner in section(spec, name) {
+            if !matches!(field(owner.route, "route"), Some((_, Value::Array(list))) if !list.is_empty())
+            {
+                findings.push(error(
+                    rule,
+                    owner.path().field("route"),
+                    format!("a {what} route needs route: name the destination"),
+                ));
+            }
+            if name == "tls"
+                && !matches!(field(owner.route, "match"), Some((_, Value::Array(list))) if !list.is_empty())
+            {
+                findings.push(error(
+                    rule,
+                    owner.path().field("match"),
+                    "a TLS route needs match: name the SNI hosts it takes",
+                ));
+            }
         }
     }
 }
@@ -217,19 +282,24 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 format!("subset `{subset}` is not a DNS-1123 label (lowercase letters, digits, '-'): use the subset's name"),
             ));
         }
-        if let Some((key, Value::Object(port))) = field(destination, "port")
-            && let Some(number) = port.get("number")
-            && let Some(message) = port_problem(number)
-        {
-            findings.push(error(rule, path().field(key).field("number"), message));
+        if let Some((key, Value::Object(port))) = field(destination, "port") {
+            // A port selector without a number selects no port: Istio refuses it.
+            let message = match port.get("number") {
+                Some(number) => port_problem(number),
+                None => {
+                    Some("port has no number: write a port from 1 to 65535, or remove port".into())
+                }
+            };
+            if let Some(message) = message {
+                findings.push(error(rule, path().field(key).field("number"), message));
+            }
         }
     }
 }
 
-/// Why a destination's `port.number` (uint32, 0 meaning unset) is not a port, if it is not.
+/// Why a destination's `port.number` (uint32) is not a port, if it is not.
 fn port_problem(number: &Value) -> Option<String> {
     match integer(number, IntType::Uint32)? {
-        Integer::Value(0) => None,
         Integer::Value(n) if (1..=65535).contains(&n) => None,
         Integer::Value(_) | Integer::Outside => Some(format!("port {number} is outside 1-65535")),
         Integer::Fraction => Some(format!(
@@ -318,73 +388,6 @@ fn weights(spec: &Map<String, Value>, oldest: IstioVersion, findings: &mut Vec<F
     }
 }
 
-/// Istio's percentage rule: 0, or within [0.0001, 100].
-fn bad_percentage(value: f64) -> bool {
-    value != 0.0 && !(0.0001..=100.0).contains(&value)
-}
-
-fn percentage_value(holder: &Map<String, Value>) -> Option<(&str, f64)> {
-    let (key, percentage) = field(holder, "percentage")?;
-    Some((key, percentage.get("value")?.as_f64()?))
-}
-
-fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    let rule = Rule::VirtualServiceFault;
-    for owner in section(spec, "http") {
-        let Some((fault_key, Value::Object(fault))) = field(owner.route, "fault") else {
-            continue;
-        };
-        let fault_path = owner.path().field(fault_key);
-        let abort = field(fault, "abort");
-        let delay = field(fault, "delay");
-        if abort.is_none() && delay.is_none() {
-            findings.push(error(
-                rule,
-                fault_path.clone(),
-                "a fault needs an abort or a delay (or both)",
-            ));
-        }
-        for (key, part) in [abort, delay].into_iter().flatten() {
-            let Some(part) = part.as_object() else {
-                continue;
-            };
-            if let Some((percentage_key, value)) = percentage_value(part)
-                && bad_percentage(value)
-            {
-                findings.push(error(
-                    rule,
-                    fault_path.field(key).field(percentage_key).field("value"),
-                    format!(
-                        "percentage {} is neither 0 nor within 0.0001-100",
-                        double_text(value)
-                    ),
-                ));
-            }
-        }
-        if let Some((abort_key, Value::Object(abort))) = abort
-            && let Some((status_key, status)) = field(abort, "httpStatus")
-        {
-            let message = match integer(status, IntType::Int32) {
-                Some(Integer::Value(code)) if (200..=599).contains(&code) => None,
-                Some(Integer::Value(_) | Integer::Outside) => {
-                    Some(format!("HTTP status {status} is outside 200-599"))
-                }
-                Some(Integer::Fraction) => Some(format!(
-                    "HTTP status {status} is not a whole number: write a status from 200 to 599"
-                )),
-                None => None,
-            };
-            if let Some(message) = message {
-                findings.push(error(
-                    rule,
-                    fault_path.field(abort_key).field(status_key),
-                    message,
-                ));
-            }
-        }
-    }
-}
-
 fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceMirror;
     for owner in section(spec, "http") {
@@ -397,6 +400,19 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 rule,
                 owner.path().field(key).field("value"),
                 format!("mirror percentage {} is outside 0-100", double_text(value)),
+            ));
+        }
+        // Deprecated (virtualservice-deprecated-fields), but still read: over 100 is refused.
+        if let Some((key, percent)) = field(route, "mirrorPercent")
+            && let Some(Integer::Value(value)) = integer(percent, IntType::Uint32)
+            && value > 100
+        {
+            findings.push(error(
+                rule,
+                owner.path().field(key),
+                format!(
+                    "mirrorPercent {value} is over 100: write mirrorPercentage.value from 0 to 100"
+                ),
             ));
         }
         if let Some((key, Value::Array(list))) = field(route, "mirrors") {
@@ -543,7 +559,6 @@ mod tests {
             json!({"hosts": ["ratings"], "http": [route("ratings")]}),
             json!({"hosts": ["*.example.com", "10.0.0.1"], "gateways": ["istio-system/ingress"], "http": [route("ratings")]}),
             json!({"hosts": ["*"], "gateways": ["ingress"], "http": [{"redirect": {"uri": "/x"}}]}),
-            json!({"http": [route("ratings")]}),
             json!({"hosts": ["ratings"], "http": [{"route": [
                 {"destination": {"host": "ratings", "subset": "v1", "port": {"number": 9080}}, "weight": 10},
                 {"destination": {"host": "ratings-new.shop.svc.cluster.local"}, "weight": 90}],
@@ -589,6 +604,8 @@ mod tests {
                 vec![
                     row("virtualservice-hosts", "spec.gateways", Error),
                     row("virtualservice-hosts", "spec.tcp", Error),
+                    // Delegates need Istio 1.8, and the default minIstioVersion is older.
+                    row("virtualservice-delegate", "spec.hosts", Error),
                 ],
             ),
         ];
@@ -838,6 +855,7 @@ mod tests {
         };
         for (number, text) in [
             (json!(-1), "-1"),
+            (json!(0), "0"),
             (json!(65536), "65536"),
             (json!(4_294_967_296_u64), "4294967296"),
             (json!(u64::MAX), "18446744073709551615"),
@@ -854,7 +872,6 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(port(json!(0)), [], "0 is unset");
         assert_eq!(port(json!(8080.0)), []);
         assert_eq!(
             port(json!(80.5))[0],
@@ -880,7 +897,7 @@ mod tests {
                 ),
                 row_of(
                     "spec.http[0].fault.abort.httpStatus",
-                    "HTTP status 4294967799 is outside 200-599"
+                    "HTTP status 4294967799 is outside 200-600"
                 ),
             ]
         );
@@ -895,7 +912,7 @@ mod tests {
                 ),
                 row_of(
                     "spec.http[0].fault.abort.httpStatus",
-                    "HTTP status 503.5 is not a whole number: write a status from 200 to 599"
+                    "HTTP status 503.5 is not a whole number: write a status from 200 to 600"
                 ),
             ]
         );
@@ -954,7 +971,7 @@ mod tests {
                 )],
             ),
             (
-                with(json!({"fault": {"abort": {"httpStatus": 600}}})),
+                with(json!({"fault": {"abort": {"httpStatus": 601}}})),
                 vec![row(
                     "virtualservice-fault",
                     "spec.http[0].fault.abort.httpStatus",
