@@ -8,6 +8,7 @@ mod checks;
 pub mod converted;
 pub mod destinationrule;
 pub mod docs;
+pub mod domains;
 pub mod durations;
 pub mod edit;
 pub mod export_to;

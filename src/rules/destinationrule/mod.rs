@@ -4,7 +4,7 @@
 
 mod connection_pool;
 pub mod deprecated;
-mod domains;
+
 mod load_balancer;
 mod locality;
 mod outlier;

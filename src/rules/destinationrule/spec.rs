@@ -5,9 +5,9 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::domains::{check_label_key, check_wildcard_domain, is_label, is_label_value};
 use super::{Walk, field, traffic_policy};
 use crate::object::fields::lookup;
+use crate::rules::domains::{check_label_key, check_wildcard_domain, is_label, is_label_value};
 use crate::rules::export_to;
 use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Subject};
 

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::domains::check_fqdn;
 use super::{Walk, connection_pool, field, load_balancer, non_empty_list, outlier, text, tls};
+use crate::rules::domains::check_fqdn;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{FieldPath, Rule, names::is_ip};
 

@@ -8,7 +8,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::{Entry, LABEL_FORM, error, is_label_any_case, port_problem, warning};
+use super::{Entry, LABEL_FORM, error, port_problem, warning};
+use crate::rules::domains::{is_label, is_qualified_name};
 use crate::rules::names::is_ip;
 use crate::rules::vocabulary::Resolution;
 use crate::rules::{FieldPath, Finding, Rule};
@@ -185,7 +186,7 @@ fn fqdn_problem(name: &str) -> Option<String> {
     }
     trimmed
         .split('.')
-        .find(|label| !is_label_any_case(label))
+        .find(|label| !is_label(label))
         .map(|label| format!("`{name}` is not a DNS name (label `{label}` must be {LABEL_FORM})"))
 }
 
@@ -203,7 +204,7 @@ fn ports(
         let port_path = || path.field("ports").key(name);
         // A declared name's form is reported at spec.ports; an undeclared one's here.
         if !declared.contains(name.as_str()) {
-            let form = if is_label_any_case(name) {
+            let form = if is_label(name) {
                 String::new()
             } else {
                 format!(", nor a DNS-1123 label ({LABEL_FORM})")
@@ -254,7 +255,7 @@ fn label_key_problem(key: &str) -> Option<&'static str> {
         None => (None, key),
     };
     if let Some(prefix) = prefix
-        && (prefix.is_empty() || !prefix.split('.').all(is_label_any_case))
+        && (prefix.is_empty() || !prefix.split('.').all(is_label))
     {
         return Some("has a prefix that is not a DNS name: write prefix.example.com/name");
     }
@@ -273,17 +274,6 @@ fn label_key_problem(key: &str) -> Option<&'static str> {
         return Some("has a name longer than 63 characters");
     }
     None
-}
-
-/// Letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit.
-fn is_qualified_name(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    !bytes.is_empty()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
 }
 
 #[cfg(test)]

@@ -148,19 +148,6 @@ fn port_problem(field: &str, number: &Value, unset_ok: bool) -> Option<String> {
     }
 }
 
-/// A DNS-1123 label as Istio checks port names and the labels of endpoint names, which also
-/// accepts capitals: 1-63 letters, digits and `-`, starting and ending with a letter or digit.
-fn is_label_any_case(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
-}
-
 /// What such a label must be, for messages.
 const LABEL_FORM: &str = "1-63 letters, digits or '-', starting and ending with a letter or digit";
 

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::{Entry, LABEL_FORM, error, is_label_any_case, port_problem};
+use super::{Entry, LABEL_FORM, error, port_problem};
+use crate::rules::domains::is_label;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::vocabulary::Protocol;
 use crate::rules::{FieldPath, Finding, Rule};
@@ -36,7 +37,7 @@ pub(super) fn check(entry: &Entry<'_>, findings: &mut Vec<Finding>) {
             ));
         }
         if let Some(name) = port.name {
-            if !is_label_any_case(name) {
+            if !is_label(name) {
                 findings.push(error(
                     rule,
                     port.path.field("name"),

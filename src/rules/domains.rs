@@ -122,7 +122,7 @@ pub fn is_label_value(value: &str) -> bool {
     value.is_empty() || is_qualified_name(value)
 }
 
-fn is_qualified_name(text: &str) -> bool {
+pub fn is_qualified_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     !bytes.is_empty()
         && bytes
