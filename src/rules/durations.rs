@@ -1,15 +1,13 @@
-//! Durations as the Istio CRDs carry them: the protobuf JSON form (`"1s"`, `"0.001s"`,
-//! `"1.000000005s"`: seconds with an optional sign and up to nine fractional digits, then `s`),
-//! parsed exactly as Istio's conversion parses them, and Istio's `ValidateDuration` check on the
-//! result (at least 1ms, whole milliseconds).
+//! Durations as the Istio CRDs carry them, read as istiod reads them: its decoder (the legacy
+//! `jsonpb` of golang/protobuf) parses a `google.protobuf.Duration` with Go's
+//! `time.ParseDuration`, so `"1s"`, `"0.001s"`, `"1.000000005s"`, `"250ms"` and `"1m30s"` are all
+//! durations (the CRDs' CEL `duration(self)` reads the same text); and Istio's `ValidateDuration`
+//! check on the result (at least 1ms, whole milliseconds).
 
 use std::fmt;
 
 /// Nanoseconds in a millisecond.
 const NANOS_PER_MILLI: i128 = 1_000_000;
-
-/// The largest number of seconds protobuf's `Duration` holds (about 10,000 years).
-const MAX_PROTO_SECONDS: i128 = 315_576_000_000;
 
 /// A duration as written, in nanoseconds (an i128 holds every protobuf duration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,52 +41,9 @@ impl fmt::Display for Duration {
     }
 }
 
-/// Parses the protobuf JSON form of a duration; `None` when Istio's conversion would refuse it.
-/// The grammar is protobuf's: `[-+]`, an integer without leading zeros (or none, as in `.5s`), an
-/// optional `.` with at most nine digits, and `s`; within ±315576000000 seconds.
+/// Parses a duration as Go's `time.ParseDuration` does; `None` when istiod could not read it.
 pub fn parse(text: &str) -> Option<Duration> {
-    let body = text.strip_suffix('s')?;
-    if body.is_empty() {
-        return None;
-    }
-    let (negative, body) = match body.as_bytes()[0] {
-        b'-' => (true, &body[1..]),
-        b'+' => (false, &body[1..]),
-        _ => (false, body),
-    };
-    if body.is_empty() {
-        return None;
-    }
-    let (whole, fraction) = match body.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (body, None),
-    };
-    if !whole.bytes().all(|b| b.is_ascii_digit())
-        || (whole.len() > 1 && whole.starts_with('0'))
-        // A whole part beyond 12 digits is beyond the range; bounding it keeps the parse exact.
-        || whole.len() > 12
-    {
-        return None;
-    }
-    let seconds: i128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut nanos: i128 = 0;
-    if let Some(fraction) = fraction {
-        if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        for (i, digit) in fraction.bytes().enumerate() {
-            nanos += i128::from(digit - b'0') * 10_i128.pow(8 - i as u32);
-        }
-    }
-    if seconds > MAX_PROTO_SECONDS {
-        return None;
-    }
-    let total = seconds * 1_000_000_000 + nanos;
-    Some(Duration(if negative { -total } else { total }))
+    parse_nanos(text).map(Duration)
 }
 
 /// Why Istio's `ValidateDuration` refuses a duration (below 1ms, or not whole milliseconds);
@@ -122,10 +77,78 @@ pub fn is_zero_millis(duration: Duration) -> bool {
 
 /// The message for a string that is not a duration.
 pub fn not_a_duration(text: &str) -> String {
-    format!(
-        "{text:?} is not a duration: write seconds with an `s`, such as \"5s\" or \"0.250s\" \
-         (not \"5m\" or \"250ms\")"
-    )
+    format!("{text:?} is not a duration: write a number with a unit, such as \"5s\" or \"250ms\"")
+}
+
+/// Nanoseconds per unit; `ms` before `m`, so that the first unit a text starts with is its unit.
+const UNITS: [(&str, i128); 8] = [
+    ("ns", 1),
+    ("us", 1_000),
+    ("\u{b5}s", 1_000),
+    ("\u{3bc}s", 1_000),
+    ("ms", 1_000_000),
+    ("s", 1_000_000_000),
+    ("m", 60_000_000_000),
+    ("h", 3_600_000_000_000),
+];
+
+/// The largest duration Go represents (about 292 years), in nanoseconds.
+const MAX_NANOS: i128 = i64::MAX as i128;
+
+/// One second in nanoseconds.
+pub const SECOND: i128 = 1_000_000_000;
+
+/// Go duration text in nanoseconds (`2s`, `150ms`, `1m30s`, `.5s`), or `None` when the text is
+/// not one; beyond Go's range (about 292 years) it is not one either.
+pub fn parse_nanos(text: &str) -> Option<i128> {
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let whole_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (whole, after) = rest.split_at(whole_len);
+        let (fraction, after) = match after.strip_prefix('.') {
+            Some(after) => {
+                let len = after.bytes().take_while(u8::is_ascii_digit).count();
+                after.split_at(len)
+            }
+            None => ("", after),
+        };
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let (unit, scale) = UNITS
+            .iter()
+            .find(|(name, _)| after.starts_with(name))
+            .copied()?;
+        rest = &after[unit.len()..];
+        // More digits than a duration can hold overflow; the cap keeps the arithmetic in range.
+        if whole.len() > 20 {
+            return None;
+        }
+        let mut value: i128 = whole.parse::<i128>().unwrap_or(0) * scale;
+        let mut divisor: i128 = 1;
+        let mut digits: i128 = 0;
+        for digit in fraction.bytes().take(18) {
+            digits = digits * 10 + i128::from(digit - b'0');
+            divisor *= 10;
+        }
+        value += digits * scale / divisor;
+        total += value;
+        if total > MAX_NANOS {
+            return None;
+        }
+    }
+    Some(if negative { -total } else { total })
 }
 
 #[cfg(test)]
@@ -133,23 +156,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_protobuf_json_grammar() {
+    fn go_duration_text_as_istiod_reads_it() {
         let cases = [
             ("1s", Some(1_000_000_000)),
             ("0s", Some(0)),
+            ("0", Some(0)),
             ("0.001s", Some(1_000_000)),
             ("1.000000005s", Some(1_000_000_005)),
             ("-2s", Some(-2_000_000_000)),
             ("+2s", Some(2_000_000_000)),
             (".5s", Some(500_000_000)),
-            ("1.s", Some(1_000_000_000)),
-            ("315576000000s", Some(315_576_000_000_000_000_000)),
-            ("315576000001s", None),
-            ("1000000000000000s", None),
-            ("01s", None),
-            ("1.0000000001s", None),
-            ("1m", None),
-            ("250ms", None),
+            ("250ms", Some(250_000_000)),
+            ("1m30s", Some(90_000_000_000)),
+            ("1.5h", Some(5_400_000_000_000)),
+            ("1us", Some(1_000)),
+            ("2562047h", Some(2_562_047 * 3_600_000_000_000)),
+            ("2562048h", None),
+            ("1d", None),
             ("1", None),
             ("s", None),
             ("-s", None),
@@ -179,11 +202,7 @@ mod tests {
             checked("2.000000005s").as_deref(),
             Some("2.000000005s is not a whole number of milliseconds, the precision Istio accepts")
         );
-        assert_eq!(
-            checked("315576000000s").as_deref(),
-            Some("315576000000s is longer than Istio can hold (about 292 years)")
-        );
-        assert!(checked("-315576000000s").is_some());
+        assert!(checked("-1s").is_some());
         assert!(is_zero_millis(parse("0.0009s").unwrap()));
         assert!(is_zero_millis(parse("-0.0009s").unwrap()));
         assert!(!is_zero_millis(parse("0.001s").unwrap()));

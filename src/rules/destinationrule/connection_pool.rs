@@ -138,11 +138,11 @@ mod tests {
         );
         assert_eq!(
             pool(json!({"tcp": {"maxConnections": -1, "connectTimeout": "2.000000005s", "idleTimeout": "0s"},
-                        "http": {"maxRetries": -3, "http2KeepAlive": {"interval": "1m"}}})),
+                        "http": {"maxRetries": -3, "http2KeepAlive": {"interval": "1 minute"}}})),
             [
                 (format!("{p}.http.maxRetries"), "maxRetries -3 is negative: write 0 or more".to_string()),
                 (format!("{p}.http.http2KeepAlive.interval"),
-                 "\"1m\" is not a duration: write seconds with an `s`, such as \"5s\" or \"0.250s\" (not \"5m\" or \"250ms\")".to_string()),
+                 "\"1 minute\" is not a duration: write a number with a unit, such as \"5s\" or \"250ms\"".to_string()),
                 (format!("{p}.http.http2KeepAlive.timeout"), "an HTTP/2 keepalive needs its timeout: write one, such as 30s".to_string()),
                 (format!("{p}.tcp.maxConnections"), "maxConnections -1 is negative: write 0 or more".to_string()),
                 (format!("{p}.tcp.connectTimeout"),

@@ -192,11 +192,11 @@ mod tests {
     fn consistent_hash_and_warmup() {
         let p = "spec.trafficPolicy.loadBalancer";
         assert_eq!(
-            balancer(json!({"consistentHash": {"httpCookie": {"ttl": "1h", "attributes": [
+            balancer(json!({"consistentHash": {"httpCookie": {"ttl": "1d", "attributes": [
                 {"name": "SameSite"}, {"name": "SameSite"}, {"name": ""}]}}})),
             [
                 (format!("{p}.consistentHash.httpCookie.name"), "the hash cookie needs a name: write the cookie's name".to_string()),
-                (format!("{p}.consistentHash.httpCookie.ttl"), "\"1h\" is not a duration: write seconds with an `s`, such as \"5s\" or \"0.250s\" (not \"5m\" or \"250ms\")".to_string()),
+                (format!("{p}.consistentHash.httpCookie.ttl"), "\"1d\" is not a duration: write a number with a unit, such as \"5s\" or \"250ms\"".to_string()),
                 (format!("{p}.consistentHash.httpCookie.attributes[1].name"), "cookie attribute \"SameSite\" is set twice: keep one".to_string()),
                 (format!("{p}.consistentHash.httpCookie.attributes[2].name"), "a cookie attribute needs a name, such as SameSite".to_string()),
             ]

@@ -157,15 +157,15 @@ pub const CONNECTION_POOL: RuleDoc = RuleDoc {
         `http.http1MaxPendingRequests`, `http2MaxRequests`, `maxRequestsPerConnection`, \
         `maxRetries`, `maxConcurrentStreams`) are not negative. The durations \
         (`tcp.connectTimeout`, `maxConnectionDuration`, `idleTimeout`, `tcpKeepalive.time` and \
-        `interval`, `http.idleTimeout`, `http2KeepAlive.interval` and `timeout`) are protobuf \
-        durations (`5s`, `0.250s`) of at least 1ms in whole milliseconds; a `tcp.idleTimeout` \
+        `interval`, `http.idleTimeout`, `http2KeepAlive.interval` and `timeout`) are durations \
+        (`5s`, `250ms`, `1m30s`) of at least 1ms in whole milliseconds; a `tcp.idleTimeout` \
         of `0s` (off) is allowed when `minIstioVersion` is 1.26 or later (older releases \
         refuse it). An `http2KeepAlive` has both its interval and its timeout, \
         and `useClientProtocol: true` does not stand beside `h2UpgradePolicy: UPGRADE`.",
     why: concat!(
         "Envoy keeps timeouts in milliseconds: a finer duration would be rounded into \
-         something nobody wrote, and a duration written as `5m` or `250ms` is not one at all, \
-         so istiod cannot even read the object. A negative limit has no meaning, and a \
+         something nobody wrote, and text that is no duration (`5 minutes`, `1d`) leaves \
+         istiod unable to read the object at all. A negative limit has no meaning, and a \
          keepalive without its interval or timeout would probe never, or give up at once.",
         istio_validates!()
     ),
@@ -181,7 +181,7 @@ spec:
   trafficPolicy:
     connectionPool:
       tcp:
-        connectTimeout: 250ms
+        connectTimeout: 0.5ms
 ",
     fixed: "\
 apiVersion: networking.istio.io/v1
@@ -194,7 +194,7 @@ spec:
   trafficPolicy:
     connectionPool:
       tcp:
-        connectTimeout: 0.250s
+        connectTimeout: 1ms
 ",
     analyzer: &[SCHEMA_VALIDATION_ERROR],
 };
