@@ -4,9 +4,7 @@
 #[path = "../benches/corpus.rs"]
 mod corpus;
 
-use meshgate::rules::{
-    Finding, ObjectKind, Operation, Subject, evaluate, spelling, virtualservice,
-};
+use meshgate::rules::{self, Finding, ObjectKind, Operation, Subject, evaluate};
 
 /// One part of the catalog.
 type RuleSet = fn(&Subject<'_>) -> Vec<Finding>;
@@ -28,15 +26,15 @@ fn main() {
         origin: meshgate::rules::Origin::Request,
         min_istio_version: meshgate::rules::DEFAULT_MIN_ISTIO_VERSION,
     };
-    let parts: [(&str, RuleSet); 4] = [
-        ("all rules", evaluate),
-        (
-            "legacy and deprecated fields",
-            virtualservice::legacy::evaluate,
-        ),
-        ("structure", virtualservice::structure::evaluate),
-        ("schema walk", spelling::evaluate),
-    ];
+    // The whole catalog, then each rule module the VirtualService runs, named by its rules.
+    let mut parts: Vec<(String, RuleSet)> = vec![("all rules".to_string(), evaluate)];
+    for check in rules::checks()
+        .iter()
+        .filter(|c| c.kinds.contains(&ObjectKind::VirtualService))
+    {
+        let ids: Vec<&str> = check.rules.iter().map(|r| r.id()).collect();
+        parts.push((ids.join(", "), check.run));
+    }
     for (name, run) in parts {
         let started = std::time::Instant::now();
         for _ in 0..iterations {
