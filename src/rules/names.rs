@@ -24,10 +24,15 @@ fn dns_labels_error(name: &str) -> Option<String> {
     if name.len() > 255 {
         return Some(format!("{name:?} is longer than 255 characters"));
     }
-    let labels: Vec<&str> = name.split('.').collect();
-    if let Some(bad) = labels.iter().find(|l| !is_dns1123_label(l)) {
+    // Istio reads host labels in either case, and a trailing dot (`istio.io.`) as the same name.
+    let trimmed = name
+        .strip_suffix('.')
+        .filter(|t| !t.is_empty())
+        .unwrap_or(name);
+    let labels: Vec<&str> = trimmed.split('.').collect();
+    if let Some(bad) = labels.iter().find(|l| !crate::rules::domains::is_label(l)) {
         return Some(format!(
-            "{name:?} is not a DNS name (label {bad:?} must be 1-63 lowercase letters, digits or '-')"
+            "{name:?} is not a DNS name (label {bad:?} must be 1-63 letters, digits or '-')"
         ));
     }
     if labels
@@ -59,11 +64,12 @@ pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
         Some((first, rest)) => (first, Some(rest)),
         None => (name, None),
     };
+    let label = crate::rules::domains::is_label;
     let first_ok = first.len() <= 63
         && (first == "*"
-            || is_dns1123_label(first)
-            || first.strip_prefix('*').is_some_and(is_dns1123_label)
-            || first.strip_prefix("*-").is_some_and(is_dns1123_label));
+            || label(first)
+            || first.strip_prefix('*').is_some_and(label)
+            || first.strip_prefix("*-").is_some_and(label));
     if !first_ok {
         return Err(format!(
             "{name:?} is not a host name (label {first:?} is not valid)"
@@ -287,15 +293,20 @@ mod tests {
             "*-x.example.com",
             "a.b-c.com",
             "*-foo.baz",
+            // Istio reads host names in either case, and with a trailing dot.
+            "Ratings",
+            "API.Example.com",
+            "a.b.",
+            "*.example.com.",
         ] {
             assert_eq!(check_wildcard_domain(good), Ok(()), "{good}");
         }
         for bad in [
             "",
             "foo*.com",
-            "Ratings",
             "a..b",
-            "a.b.",
+            "a.b..",
+            ".",
             "*.*.com",
             "*--.com",
             "a.123",

@@ -576,8 +576,13 @@ mod tests {
     fn hosts() {
         let cases = [
             (
-                json!({"hosts": ["Ratings"], "http": [route("r")]}),
+                json!({"hosts": ["Rat_ings"], "http": [route("r")]}),
                 vec![row("virtualservice-hosts", "spec.hosts[0]", Error)],
+            ),
+            // Istio reads host names in either case, and with a trailing dot.
+            (
+                json!({"hosts": ["Ratings", "reviews.shop.svc.cluster.local."], "http": [route("r")]}),
+                vec![],
             ),
             (
                 json!({"hosts": ["foo*.com"], "http": [route("r")]}),
