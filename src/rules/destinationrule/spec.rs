@@ -153,7 +153,7 @@ fn selector_export_to(walk: &mut Walk<'_>, spec: &Map<String, Value>, spec_path:
     let own = walk.namespace.unwrap_or(".");
     let mut exported: HashSet<&str> = HashSet::new();
     for entry in entries.iter().filter_map(Value::as_str) {
-        let valid = matches!(entry, "." | "*") || crate::rules::names::is_dns1123_label(entry);
+        let valid = matches!(entry, "." | "*") || crate::rules::domains::is_label(entry);
         if valid {
             exported.insert(if entry == "." { own } else { entry });
         }

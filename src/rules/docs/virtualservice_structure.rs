@@ -139,7 +139,7 @@ spec:
   - route:
     - destination:
         host: reviews
-        subset: V2
+        subset: v2_canary
 ",
     fixed: "\
 apiVersion: networking.istio.io/v1

@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use super::fault::{self, percentage_value};
 use super::tls_match::check_gateway_domain;
 use super::{destinations, route_lists, section};
+use crate::rules::domains::is_label;
 use crate::rules::names::{
-    check_fqdn, check_wildcard_domain, first_overlaps, is_dns1123_label, is_ip, service_namespace,
+    check_fqdn, check_wildcard_domain, first_overlaps, is_ip, service_namespace,
 };
 use crate::rules::numbers::{IntType, Integer, double_text, integer};
 use crate::rules::{
@@ -274,12 +275,12 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
         }
         if let Some((key, Value::String(subset))) = field(destination, "subset")
             && !subset.is_empty()
-            && !is_dns1123_label(subset)
+            && !is_label(subset)
         {
             findings.push(error(
                 rule,
                 path().field(key),
-                format!("subset `{subset}` is not a DNS-1123 label (lowercase letters, digits, '-'): use the subset's name"),
+                format!("subset `{subset}` is not a DNS-1123 label (letters, digits, '-'): use the subset's name"),
             ));
         }
         if let Some((key, Value::Object(port))) = field(destination, "port") {
@@ -446,7 +447,7 @@ fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceGateways;
     for (path, gateway) in gateways {
         if let Some((namespace, name)) = gateway.split_once('/') {
-            if !is_dns1123_label(namespace) || !is_dns1123_label(name) {
+            if !is_label(namespace) || !is_label(name) {
                 findings.push(error(
                     rule,
                     path.clone(),
@@ -475,7 +476,7 @@ fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
                     format!("legacy name.namespace form: write {namespace}/{name}"),
                 ));
             }
-        } else if !is_dns1123_label(gateway) {
+        } else if !is_label(gateway) {
             findings.push(error(
                 rule,
                 path.clone(),
