@@ -1,8 +1,10 @@
-//! Name and address checks shared by the VirtualService and ServiceEntry rules, with Istio's
+//! Name and address checks shared by the rules of every kind, with Istio's
 //! semantics: DNS-1123 labels, host names with a leading wildcard, IPs and CIDRs, and whether two
 //! hosts overlap.
 
 use std::net::IpAddr;
+
+pub use super::domains::is_label;
 
 /// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending alphanumeric.
 pub fn is_dns1123_label(label: &str) -> bool {
@@ -16,73 +18,83 @@ pub fn is_dns1123_label(label: &str) -> bool {
         && bytes[bytes.len() - 1] != b'-'
 }
 
-/// Why a name is not a host name.
-fn dns_labels_error(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("empty name".into());
-    }
-    if name.len() > 255 {
-        return Some(format!("{name:?} is longer than 255 characters"));
-    }
-    // Istio reads host labels in either case, and a trailing dot (`istio.io.`) as the same name.
-    let trimmed = name
-        .strip_suffix('.')
-        .filter(|t| !t.is_empty())
-        .unwrap_or(name);
-    let labels: Vec<&str> = trimmed.split('.').collect();
-    if let Some(bad) = labels.iter().find(|l| !crate::rules::domains::is_label(l)) {
-        return Some(format!(
-            "{name:?} is not a DNS name (label {bad:?} must be 1-63 letters, digits or '-')"
-        ));
-    }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Some(format!(
-            "{name:?} is not a DNS name (its last label is all digits)"
-        ));
-    }
-    None
+/// Istio's `IsWildcardDNS1123Label`: a label, `*`, or a label after `*` or `*-`.
+fn is_wildcard_label(label: &str) -> bool {
+    label.len() <= 63
+        && (label == "*"
+            || is_label(label)
+            || label
+                .strip_prefix("*-")
+                .or_else(|| label.strip_prefix('*'))
+                .is_some_and(is_label))
 }
 
-/// A fully qualified name without wildcards; `Err` says why not.
-pub fn check_fqdn(name: &str) -> Result<(), String> {
-    dns_labels_error(name).map_or(Ok(()), Err)
+/// Istio's `CheckDNS1123Preconditions`: not empty, at most 255 characters.
+fn length_problem(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        Err("it is empty".into())
+    } else if name.len() > 255 {
+        Err(format!(
+            "it is {} characters long, more than 255",
+            name.len()
+        ))
+    } else {
+        Ok(())
+    }
 }
 
-/// Istio's `ValidateWildcardDomain`: a DNS name whose first label may be `*` or start with `*`
-/// or `*-` (`*api.example.com`, `*-api.example.com`).
-pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("empty host".into());
+/// Istio's `ValidateDNS1123Labels`: dot-separated labels in either case, an optional final dot
+/// (`istio.io.`), and a last label that is not all digits.
+fn labels_problem(name: &str) -> Result<(), String> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("its last label {last:?} is all digits"));
     }
-    if name.len() > 255 {
-        return Err(format!("{name:?} is longer than 255 characters"));
+    let labels: Vec<&str> = name.split('.').collect();
+    for (i, label) in labels.iter().enumerate() {
+        if i == labels.len() - 1 && label.is_empty() {
+            break;
+        }
+        if !is_label(label) {
+            return Err(format!(
+                "label {label:?} is not 1-63 letters, digits or '-'"
+            ));
+        }
     }
+    Ok(())
+}
+
+/// Istio's `ValidateFQDN`: why `name` is not a domain name without wildcards, in words that
+/// follow "is not a DNS name: " (`it is empty`, `label "a_b" is not ...`).
+pub fn fqdn_problem(name: &str) -> Result<(), String> {
+    length_problem(name)?;
+    labels_problem(name)
+}
+
+/// Istio's `ValidateWildcardDomain`: why `name` is not a domain name whose first label may be a
+/// wildcard (`*`, `*api`, `*-api`), in words that follow "is not a host name: ".
+pub fn wildcard_domain_problem(name: &str) -> Result<(), String> {
+    length_problem(name)?;
     let (first, rest) = match name.split_once('.') {
         Some((first, rest)) => (first, Some(rest)),
         None => (name, None),
     };
-    let label = crate::rules::domains::is_label;
-    let first_ok = first.len() <= 63
-        && (first == "*"
-            || label(first)
-            || first.strip_prefix('*').is_some_and(label)
-            || first.strip_prefix("*-").is_some_and(label));
-    if !first_ok {
+    if !is_wildcard_label(first) {
         return Err(format!(
-            "{name:?} is not a host name (label {first:?} is not valid)"
+            "label {first:?} is not 1-63 letters, digits or '-' (or `*` first)"
         ));
     }
-    match rest {
-        Some(rest) => dns_labels_error(rest).map_or(Ok(()), |_| {
-            Err(format!(
-                "{name:?} is not a host name ({rest:?} is not a DNS name)"
-            ))
-        }),
-        None => Ok(()),
-    }
+    rest.map_or(Ok(()), labels_problem)
+}
+
+/// A fully qualified name without wildcards; `Err` is the whole sentence.
+pub fn check_fqdn(name: &str) -> Result<(), String> {
+    fqdn_problem(name).map_err(|why| format!("{name:?} is not a DNS name ({why})"))
+}
+
+/// A host name whose first label may be a wildcard; `Err` is the whole sentence.
+pub fn check_wildcard_domain(name: &str) -> Result<(), String> {
+    wildcard_domain_problem(name).map_err(|why| format!("{name:?} is not a host name ({why})"))
 }
 
 /// A wildcard anywhere but as the whole first label (`foo*.com`, `*x`): Istio treats it literally.
@@ -271,6 +283,33 @@ pub fn service_namespace(host: &str) -> Option<Option<&str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_as_istio_reads_them() {
+        for ok in [
+            "reviews",
+            "Reviews.Default.svc",
+            "*",
+            "*.example.com",
+            "*-x.io",
+            "a.b.",
+            "*foo",
+        ] {
+            assert_eq!(wildcard_domain_problem(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(wildcard_domain_problem("").unwrap_err(), "it is empty");
+        assert_eq!(
+            wildcard_domain_problem("foo.*.com").unwrap_err(),
+            "label \"*\" is not 1-63 letters, digits or '-'"
+        );
+        assert_eq!(
+            wildcard_domain_problem("a.123").unwrap_err(),
+            "its last label \"123\" is all digits"
+        );
+        assert!(wildcard_domain_problem("a_b").is_err());
+        assert!(fqdn_problem("*.example.com").is_err());
+        assert_eq!(fqdn_problem("proxy.example.com"), Ok(()));
+    }
 
     #[test]
     fn labels() {

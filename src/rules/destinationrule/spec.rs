@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use super::{Walk, field, traffic_policy};
 use crate::object::fields::lookup;
-use crate::rules::domains::{check_label_key, check_wildcard_domain, is_label, is_label_value};
+use crate::rules::domains::{check_label_key, is_label, is_label_value};
 use crate::rules::export_to;
+use crate::rules::names::wildcard_domain_problem;
 use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Subject};
 
 /// Runs Istio's validation of a DestinationRule.
@@ -53,7 +54,7 @@ fn host(walk: &mut Walk<'_>, spec: &Map<String, Value>, spec_path: &FieldPath) {
              `reviews` or `reviews.bookinfo.svc.cluster.local`",
         ),
         Some((key, Value::String(host))) => {
-            if let Err(why) = check_wildcard_domain(host) {
+            if let Err(why) = wildcard_domain_problem(host) {
                 walk.error(
                     rule,
                     spec_path.field(key),

@@ -5,9 +5,9 @@
 use serde_json::{Map, Value};
 
 use super::{Walk, connection_pool, field, load_balancer, non_empty_list, outlier, text, tls};
-use crate::rules::domains::check_fqdn;
+use crate::rules::names::{fqdn_problem, is_ip};
 use crate::rules::numbers::{IntType, Integer, integer};
-use crate::rules::{FieldPath, Rule, names::is_ip};
+use crate::rules::{FieldPath, Rule};
 
 /// What a traffic policy may set; one of them makes it a policy.
 const POLICY_FIELDS: &[&str] = &[
@@ -133,7 +133,7 @@ fn tunnel(walk: &mut Walk<'_>, tunnel: &Map<String, Value>, path: &FieldPath) {
         );
     }
     let host = text(tunnel, "targetHost");
-    if let Err(why) = check_fqdn(host)
+    if let Err(why) = fqdn_problem(host)
         && !is_ip(host)
     {
         walk.error(

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{Entry, LABEL_FORM, error, port_problem, warning};
 use crate::rules::domains::{is_label, is_qualified_name};
-use crate::rules::names::is_ip;
+use crate::rules::names::{fqdn_problem, is_ip};
 use crate::rules::vocabulary::Resolution;
 use crate::rules::{FieldPath, Finding, Rule};
 
@@ -152,7 +152,7 @@ fn dns_address(
     if is_ip(address) {
         return;
     }
-    let Some(problem) = fqdn_problem(address) else {
+    let Err(why) = fqdn_problem(address) else {
         return;
     };
     let hint = if address.starts_with(UNIX_PREFIX) {
@@ -163,31 +163,8 @@ fn dns_address(
     findings.push(error(
         Rule::ServiceEntryEndpoints,
         path.field("address"),
-        format!("endpoint address {problem}: {hint}"),
+        format!("endpoint address `{address}` is not a DNS name ({why}): {hint}"),
     ));
-}
-
-/// Why a name is not a fully qualified domain name as Istio checks endpoint addresses: at most
-/// 255 characters of DNS-1123 labels (capitals allowed), a trailing dot allowed, the last label
-/// not all digits.
-fn fqdn_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("is empty".into());
-    }
-    if name.len() > 255 {
-        return Some(format!("is {} characters long, over 255", name.len()));
-    }
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    let last = trimmed.rsplit('.').next().unwrap_or_default();
-    if !name.ends_with('.') && !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(format!(
-            "`{name}` is not a DNS name (its last label is all digits)"
-        ));
-    }
-    trimmed
-        .split('.')
-        .find(|label| !is_label(label))
-        .map(|label| format!("`{name}` is not a DNS name (label `{label}` must be {LABEL_FORM})"))
 }
 
 fn ports(
@@ -392,15 +369,14 @@ mod tests {
         );
         assert_eq!(
             found[0].2,
-            "endpoint address `db.example.com:5432` is not a DNS name (label `com:5432` must be \
-             1-63 letters, digits or '-', starting and ending with a letter or digit): \
-             resolution DNS_ROUND_ROBIN needs an IP address or a DNS name (no port, no wildcard)"
+            "endpoint address `db.example.com:5432` is not a DNS name (label \"com:5432\" is not \
+             1-63 letters, digits or '-'): resolution DNS_ROUND_ROBIN needs an IP address or a \
+             DNS name (no port, no wildcard)"
         );
         assert_eq!(
             found[3].2,
-            "endpoint address `unix:///run/a.sock` is not a DNS name (label `unix:///run/a` \
-             must be 1-63 letters, digits or '-', starting and ending with a letter or digit): \
-             unix:// sockets need resolution STATIC"
+            "endpoint address `unix:///run/a.sock` is not a DNS name (label \"unix:///run/a\" \
+             is not 1-63 letters, digits or '-'): unix:// sockets need resolution STATIC"
         );
     }
 

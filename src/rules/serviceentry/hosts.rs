@@ -109,7 +109,8 @@ mod tests {
         }
         assert_eq!(
             host_findings("foo*.bar.com", "NONE", IstioVersion::new(1, 28))[0].1,
-            "\"foo*.bar.com\" is not a host name (label \"foo*\" is not valid): write a DNS name \
+            "\"foo*.bar.com\" is not a host name (label \"foo*\" is not 1-63 letters, digits or '-' \
+             (or `*` first)): write a DNS name \
              or *.domain"
         );
     }

@@ -186,7 +186,7 @@ mod tests {
                 ),
                 (
                     "spec.tls[0].match[0].sniHosts[1]",
-                    "\"foo.*.com\" is not a host name (\"*.com\" is not a DNS name): write a DNS \
+                    "\"foo.*.com\" is not a host name (label \"*\" is not 1-63 letters, digits or '-'): write a DNS \
                      name or *.domain"
                 ),
                 (
