@@ -206,6 +206,10 @@ impl Engine {
         let mut old_findings: Option<HashSet<(Rule, FieldPath)>> = None;
         let mut items = Vec::new();
         let mut suppressed = Vec::new();
+        let reasons = match self.policy.allow_ignore_annotations {
+            IgnoreAnnotations::None => Vec::new(),
+            _ => rules::ignore::reasons(subject.object),
+        };
         for finding in rules::evaluate_scoped(subject, scope) {
             let action = self.policy.action(finding.rule);
             if action == Action::Off {
@@ -213,7 +217,7 @@ impl Engine {
             }
             let (intended, mut note) = self.intended(&finding, action);
             // Judged on what enforcement would do, so audit mode previews it faithfully.
-            match self.ignored(subject.object, &finding, intended) {
+            match self.ignored(&reasons, &finding, intended) {
                 Ignore::Honoured(reason) => {
                     suppressed.push(Suppressed {
                         finding,
@@ -265,13 +269,18 @@ impl Engine {
 
     /// What the object's `ignore.meshgate.io/<rule-id>` annotation does for a finding whose
     /// disposition under enforcement is `intended`.
-    fn ignored(&self, object: &Value, finding: &Finding, intended: Disposition) -> Ignore {
+    fn ignored(
+        &self,
+        reasons: &[(Rule, &str)],
+        finding: &Finding,
+        intended: Disposition,
+    ) -> Ignore {
         let allowed = self.policy.allow_ignore_annotations;
         // The rule about annotations is not silenced by one: it is what explains them.
         if allowed == IgnoreAnnotations::None || finding.rule == Rule::IgnoreAnnotation {
             return Ignore::Absent;
         }
-        match rules::ignore::reason(object, finding.rule) {
+        match rules::ignore::reason_for(reasons, finding.rule) {
             // No reason, no silence; `ignore-annotation` says so.
             None | Some("") => Ignore::Absent,
             Some(_) if intended == Disposition::Deny && allowed != IgnoreAnnotations::All => {

@@ -17,17 +17,27 @@ fn annotations(object: &Value) -> Option<&Map<String, Value>> {
     object.pointer("/metadata/annotations")?.as_object()
 }
 
-/// What the object's `ignore.meshgate.io/<rule>` annotation says: `None` without one,
-/// `Some("")` when its value is empty or blank (which silences nothing), the trimmed reason
-/// (cut at 512 bytes) otherwise.
-pub fn reason(object: &Value, rule: Rule) -> Option<&str> {
-    let annotations = annotations(object)?;
-    // Keys are compared without building `PREFIX + id` for each finding.
-    let value = annotations
+/// The object's `ignore.meshgate.io/<rule>` annotations that name a rule, each with its reason:
+/// trimmed, cut at 512 bytes, `""` when empty or blank (which silences nothing). Read once per
+/// object, so that judging each finding costs a look through at most one entry per rule.
+pub fn reasons(object: &Value) -> Vec<(Rule, &str)> {
+    let Some(annotations) = annotations(object) else {
+        return Vec::new();
+    };
+    annotations
         .iter()
-        .find_map(|(key, value)| (key.strip_prefix(PREFIX) == Some(rule.id())).then_some(value))?;
-    let reason = value.as_str().unwrap_or_default().trim();
-    Some(cut(reason))
+        .filter_map(|(key, value)| {
+            let rule = key.strip_prefix(PREFIX)?.parse::<Rule>().ok()?;
+            Some((rule, cut(value.as_str().unwrap_or_default().trim())))
+        })
+        .collect()
+}
+
+/// The reason `reasons` gives for `rule`, if any.
+pub fn reason_for<'a>(reasons: &[(Rule, &'a str)], rule: Rule) -> Option<&'a str> {
+    reasons
+        .iter()
+        .find_map(|(named, reason)| (*named == rule).then_some(*reason))
 }
 
 fn cut(text: &str) -> &str {
@@ -95,23 +105,19 @@ mod tests {
             "ignore.meshgate.io/virtualservice-routes": "é".repeat(400),
             "other.io/virtualservice-fault": "not ours",
         }));
+        let read = reasons(&vs);
         assert_eq!(
-            reason(&vs, Rule::VirtualServiceWeights),
+            reason_for(&read, Rule::VirtualServiceWeights),
             Some("canary, see OPS-12")
         );
-        assert_eq!(reason(&vs, Rule::VirtualServiceHosts), Some(""));
+        assert_eq!(reason_for(&read, Rule::VirtualServiceHosts), Some(""));
         assert_eq!(
-            reason(&vs, Rule::VirtualServiceRoutes).map(str::len),
+            reason_for(&read, Rule::VirtualServiceRoutes).map(str::len),
             Some(512)
         );
-        assert_eq!(reason(&vs, Rule::VirtualServiceFault), None);
-        assert_eq!(
-            reason(
-                &json!({"metadata": {"annotations": 3}}),
-                Rule::VirtualServiceFault
-            ),
-            None
-        );
+        assert_eq!(reason_for(&read, Rule::VirtualServiceFault), None);
+        assert_eq!(read.len(), 3, "other.io/ keys are not ours");
+        assert!(reasons(&json!({"metadata": {"annotations": 3}})).is_empty());
     }
 
     #[test]
