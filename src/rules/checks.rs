@@ -39,7 +39,7 @@ fn has_snake_case_key(subject: &Subject<'_>) -> bool {
 /// Every rule module, in the order their findings are reported. Conversions come before the
 /// schema walk's renames: the other fixes name keys as received, and a `move` of a container
 /// carries whatever they changed inside it.
-pub const CHECKS: &[Check] = &[
+const CHECKS: &[Check] = &[
     Check {
         kinds: &[Namespace],
         rules: &[

@@ -9,7 +9,7 @@ use std::fmt;
 /// Nanoseconds in a millisecond.
 const NANOS_PER_MILLI: i128 = 1_000_000;
 
-/// A duration as written, in nanoseconds (an i128 holds every protobuf duration).
+/// A duration in nanoseconds, within Go's range (about ±292 years).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(i128);
 
@@ -17,12 +17,6 @@ impl Duration {
     /// The duration in nanoseconds.
     pub fn nanos(self) -> i128 {
         self.0
-    }
-
-    /// As Istio reads it (Go's `time.Duration`, an int64 of nanoseconds, saturating beyond about
-    /// 292 years).
-    fn as_go(self) -> i128 {
-        self.0.clamp(i128::from(i64::MIN), i128::from(i64::MAX))
     }
 }
 
@@ -49,21 +43,15 @@ pub fn parse(text: &str) -> Option<Duration> {
 /// Why Istio's `ValidateDuration` refuses a duration (below 1ms, or not whole milliseconds);
 /// `None` when it accepts it.
 pub fn check(duration: Duration) -> Option<String> {
-    let nanos = duration.as_go();
+    let nanos = duration.nanos();
     if nanos < NANOS_PER_MILLI {
         Some(format!(
             "{duration} is shorter than 1ms, the least Istio accepts"
         ))
     } else if nanos % NANOS_PER_MILLI != 0 {
-        if nanos == i128::from(i64::MAX) {
-            Some(format!(
-                "{duration} is longer than Istio can hold (about 292 years)"
-            ))
-        } else {
-            Some(format!(
-                "{duration} is not a whole number of milliseconds, the precision Istio accepts"
-            ))
-        }
+        Some(format!(
+            "{duration} is not a whole number of milliseconds, the precision Istio accepts"
+        ))
     } else {
         None
     }
@@ -72,7 +60,7 @@ pub fn check(duration: Duration) -> Option<String> {
 /// Whether Istio reads the duration as zero milliseconds (Go's `Milliseconds()`, which truncates
 /// toward zero): what a TCP idle timeout of "off" is.
 pub fn is_zero_millis(duration: Duration) -> bool {
-    duration.as_go() / NANOS_PER_MILLI == 0
+    duration.nanos() / NANOS_PER_MILLI == 0
 }
 
 /// The message for a string that is not a duration.
