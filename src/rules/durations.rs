@@ -40,20 +40,38 @@ pub fn parse(text: &str) -> Option<Duration> {
     parse_nanos(text).map(Duration)
 }
 
+/// Why Istio's `ValidateDuration` refuses a duration, in words that follow it.
+fn refusal(duration: Duration) -> Option<&'static str> {
+    let nanos = duration.nanos();
+    if nanos < NANOS_PER_MILLI {
+        Some("is shorter than 1ms, the least Istio accepts")
+    } else if nanos % NANOS_PER_MILLI != 0 {
+        Some("is not a whole number of milliseconds, the precision Istio accepts")
+    } else {
+        None
+    }
+}
+
 /// Why Istio's `ValidateDuration` refuses a duration (below 1ms, or not whole milliseconds);
 /// `None` when it accepts it.
 pub fn check(duration: Duration) -> Option<String> {
-    let nanos = duration.nanos();
-    if nanos < NANOS_PER_MILLI {
-        Some(format!(
-            "{duration} is shorter than 1ms, the least Istio accepts"
-        ))
-    } else if nanos % NANOS_PER_MILLI != 0 {
-        Some(format!(
-            "{duration} is not a whole number of milliseconds, the precision Istio accepts"
-        ))
-    } else {
-        None
+    refusal(duration).map(|why| format!("{duration} {why}"))
+}
+
+/// What to write instead of a duration Istio refuses.
+const WRITE_INSTEAD: &str = "write 0.001s or more, in whole milliseconds";
+
+/// [`check`], with what to write instead.
+pub fn validate(duration: Duration) -> Option<String> {
+    check(duration).map(|why| format!("{why}: {WRITE_INSTEAD}"))
+}
+
+/// Why Istio refuses the duration `text`, from reading it to `ValidateDuration`, quoting it as
+/// written; `None` when it takes it.
+pub fn problem(text: &str) -> Option<String> {
+    match parse(text) {
+        None => Some(not_a_duration(text)),
+        Some(duration) => refusal(duration).map(|why| format!("{text} {why}: {WRITE_INSTEAD}")),
     }
 }
 
@@ -167,10 +185,35 @@ mod tests {
             ("1 s", None),
             ("1e3s", None),
             ("", None),
+            ("2x", None),
+            ("1.s5", None),
+            ("--1s", None),
+            ("9999999999999999999999h", None),
+            ("0.000000999s", Some(999)),
+            ("2.000000042s", Some(2_000_000_042)),
         ];
         for (text, nanos) in cases {
             assert_eq!(parse(text).map(Duration::nanos), nanos, "{text}");
         }
+    }
+
+    #[test]
+    fn problems_say_what_to_write() {
+        assert_eq!(problem("2s"), None);
+        assert_eq!(problem("1ms"), None);
+        assert_eq!(
+            problem("0.000000999s").as_deref(),
+            Some(
+                "0.000000999s is shorter than 1ms, the least Istio accepts: write 0.001s or more, \
+                 in whole milliseconds"
+            )
+        );
+        assert_eq!(
+            problem("soon").as_deref(),
+            Some(
+                "\"soon\" is not a duration: write a number with a unit, such as \"5s\" or \"250ms\""
+            )
+        );
     }
 
     #[test]

@@ -103,12 +103,8 @@ impl Walk<'_> {
             self.error(rule, path.field(key), durations::not_a_duration(written));
             return None;
         };
-        if validated && let Some(why) = durations::check(duration) {
-            self.error(
-                rule,
-                path.field(key),
-                format!("{why}: write 0.001s or more, in whole milliseconds"),
-            );
+        if validated && let Some(why) = durations::validate(duration) {
+            self.error(rule, path.field(key), why);
         }
         Some(duration)
     }

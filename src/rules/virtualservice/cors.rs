@@ -4,10 +4,11 @@
 
 use serde_json::Value;
 
+use super::RouteRef;
 use super::http::Blocks;
 use super::matches::is_token_char;
 use super::re2::Patterns;
-use super::{RouteRef, duration};
+use crate::rules::durations;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceCors;
@@ -94,16 +95,16 @@ pub(super) fn route<'a>(
         }
     }
     if let Some(max_age) = policy.get("maxAge").and_then(Value::as_str) {
-        let message = match duration::parse_nanos(max_age) {
+        let message = match durations::parse_nanos(max_age) {
             Some(nanos)
-                if nanos % duration::SECOND != 0 && duration::problem(max_age).is_none() =>
+                if nanos % durations::SECOND != 0 && durations::problem(max_age).is_none() =>
             {
                 Some(format!(
                     "maxAge {max_age} has a fraction of a second, which browsers do not take: \
                      write whole seconds"
                 ))
             }
-            _ => duration::problem(max_age).map(|problem| format!("maxAge: {problem}")),
+            _ => durations::problem(max_age).map(|problem| format!("maxAge: {problem}")),
         };
         if let Some(message) = message {
             findings.push(error(at().field("maxAge"), message));

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{duration, section};
+use super::section;
+use crate::rules::durations;
 use crate::rules::numbers::{IntType, Integer, double_text, integer};
 use crate::rules::{Finding, Rule, Severity};
 
@@ -88,7 +89,7 @@ pub(super) fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                     continue;
                 };
                 let path = || fault_path.field(delay_key).field(name);
-                if let Some(problem) = duration::problem(text) {
+                if let Some(problem) = durations::problem(text) {
                     findings.push(error(path(), format!("{name}: {problem}")));
                 }
                 if name == "exponentialDelay" {
@@ -209,8 +210,8 @@ mod tests {
             check(json!({"delay": {"fixedDelay": "3.000000042s"}})),
             [(
                 "spec.http[0].fault.delay.fixedDelay".to_string(),
-                "fixedDelay: 3.000000042s is not a whole number of milliseconds: Istio takes \
-                 durations to the millisecond; round it"
+                "fixedDelay: 3.000000042s is not a whole number of milliseconds, the precision \
+                 Istio accepts: write 0.001s or more, in whole milliseconds"
                     .to_string()
             )]
         );

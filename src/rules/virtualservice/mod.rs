@@ -4,7 +4,6 @@
 mod cors;
 mod delegate;
 mod direct_response;
-mod duration;
 mod fault;
 mod headers;
 pub mod http;

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use super::RouteRef;
 use super::http::Blocks;
-use super::{RouteRef, duration};
+use crate::rules::durations;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
@@ -85,7 +86,7 @@ pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec
     }
     for name in ["perTryTimeout", "backoff"] {
         if let Some(text) = retries.get(name).and_then(Value::as_str)
-            && let Some(problem) = duration::problem(text)
+            && let Some(problem) = durations::problem(text)
         {
             findings.push(error(at().field(name), format!("{name}: {problem}")));
         }
@@ -162,8 +163,8 @@ mod tests {
         assert_eq!(
             check(json!({"attempts": 1, "perTryTimeout": "0.000000999s", "backoff": "1.5ms"})),
             [
-                (path("perTryTimeout"), "perTryTimeout: 0.000000999s is shorter than 1ms: write at least 1ms".to_string()),
-                (path("backoff"), "backoff: 1.5ms is not a whole number of milliseconds: Istio takes durations to the millisecond; round it".to_string()),
+                (path("perTryTimeout"), "perTryTimeout: 0.000000999s is shorter than 1ms, the least Istio accepts: write 0.001s or more, in whole milliseconds".to_string()),
+                (path("backoff"), "backoff: 1.5ms is not a whole number of milliseconds, the precision Istio accepts: write 0.001s or more, in whole milliseconds".to_string()),
             ]
         );
         let bad: Vec<_> =
