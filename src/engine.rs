@@ -276,8 +276,7 @@ impl Engine {
         intended: Disposition,
     ) -> Ignore {
         let allowed = self.policy.allow_ignore_annotations;
-        // The rule about annotations is not silenced by one: it is what explains them.
-        if allowed == IgnoreAnnotations::None || finding.rule == Rule::IgnoreAnnotation {
+        if allowed == IgnoreAnnotations::None || !rules::ignore::can_silence(finding.rule) {
             return Ignore::Absent;
         }
         match rules::ignore::reason_for(reasons, finding.rule) {

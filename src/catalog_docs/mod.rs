@@ -176,7 +176,7 @@ fn silencing(rule: Rule) -> Vec<Block> {
             "apiVersion: meshgate.io/v1alpha1\nkind: Policy\nrules:\n  {id}: warn   # or off\n"
         )),
     ];
-    if rule == Rule::IgnoreAnnotation {
+    if !crate::rules::ignore::can_silence(rule) {
         // The engine never silences the rule that explains why an annotation silenced nothing.
         let mut blocks = everywhere;
         blocks.push(Block::Text(

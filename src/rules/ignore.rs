@@ -17,6 +17,12 @@ fn annotations(object: &Value) -> Option<&Map<String, Value>> {
     object.pointer("/metadata/annotations")?.as_object()
 }
 
+/// Whether an annotation can silence `rule`: every rule but `ignore-annotation`, which is what
+/// explains why an annotation silenced nothing.
+pub fn can_silence(rule: Rule) -> bool {
+    rule != Rule::IgnoreAnnotation
+}
+
 /// The object's `ignore.meshgate.io/<rule>` annotations that name a rule, each with its reason:
 /// trimmed, cut at 512 bytes, `""` when empty or blank (which silences nothing). Read once per
 /// object, so that judging each finding costs a look through at most one entry per rule.
