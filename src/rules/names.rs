@@ -4,9 +4,11 @@
 
 use std::net::IpAddr;
 
-pub use super::domains::is_label;
+use super::domains::is_label;
 
-/// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending alphanumeric.
+/// A Kubernetes DNS-1123 label: 1–63 lowercase letters, digits and `-`, starting and ending
+/// alphanumeric — what a Service or namespace name must be (`meshgate certs`). Istio reads labels
+/// in Istio objects in either case: `rules::domains::is_label`.
 pub fn is_dns1123_label(label: &str) -> bool {
     let bytes = label.as_bytes();
     !bytes.is_empty()
