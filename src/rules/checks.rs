@@ -92,6 +92,12 @@ const CHECKS: &[Check] = &[
     },
     Check {
         kinds: &[VirtualService],
+        rules: &[Rule::VirtualServiceUnreachable],
+        run: virtualservice::reachability::evaluate,
+        fixable_only_if: None,
+    },
+    Check {
+        kinds: &[VirtualService],
         rules: &[Rule::VirtualServiceApiVersion],
         run: virtualservice_api_version,
         fixable_only_if: None,

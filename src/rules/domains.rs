@@ -52,6 +52,32 @@ pub fn is_label_value(value: &str) -> bool {
     value.is_empty() || is_qualified_name(value)
 }
 
+/// What is wrong with each label of a label set (Istio's `labels.Instance.Validate`), as
+/// `(key, message)`: a key that is not a Kubernetes label key, a value that is not a label value.
+pub fn label_problems(
+    labels: &serde_json::Map<String, serde_json::Value>,
+) -> impl Iterator<Item = (&str, String)> {
+    labels.iter().flat_map(|(key, value)| {
+        let key_problem = check_label_key(key)
+            .err()
+            .map(|why| format!("label key {key:?} is not a Kubernetes label key: {why}"));
+        let value_problem = value
+            .as_str()
+            .filter(|value| !is_label_value(value))
+            .map(|value| {
+                format!(
+                    "label value {value:?} is not a Kubernetes label value (letters, digits, \
+                     '-', '_' or '.', alphanumeric at both ends)"
+                )
+            });
+        [key_problem, value_problem]
+            .into_iter()
+            .flatten()
+            .map(move |message| (key.as_str(), message))
+    })
+}
+
+/// Letters, digits, `-`, `_` and `.`, alphanumeric at both ends (a label name or value).
 pub fn is_qualified_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     !bytes.is_empty()

@@ -145,14 +145,15 @@ catalog! {
     VirtualServiceGateways => "virtualservice-gateways", fixable: false, default: Deny, "Gateway references are name, namespace/name or mesh; the dotted legacy form is deprecated.";
     VirtualServiceExportTo => "virtualservice-export-to", fixable: false, default: Deny, "exportTo entries are ., * or namespaces, without duplicates; * stands alone.";
     VirtualServiceExternalMesh => "virtualservice-external-mesh", fixable: false, default: Deny, "external-mesh VirtualServices must live in the destination Service's namespace.";
-    VirtualServiceRetries => "virtualservice-retries", fixable: false, default: Deny, "Retry policies need attempts wherever they set anything, durations in whole milliseconds and known retryOn conditions.";
+    VirtualServiceRetries => "virtualservice-retries", fixable: false, default: Deny, "Route timeouts and retry durations of 1ms or more in whole milliseconds; retry policies need attempts wherever they set anything, and known retryOn conditions.";
     VirtualServiceCors => "virtualservice-cors", fixable: false, default: Deny, "CORS policies need non-empty origins, HTTP methods, header names and a maxAge in whole seconds.";
     VirtualServiceRewrite => "virtualservice-rewrite", fixable: false, default: Deny, "A rewrite sets uri, uriRegexRewrite (match and rewrite, RE2) or authority, and not uri with uriRegexRewrite.";
     VirtualServiceRedirect => "virtualservice-redirect", fixable: false, default: Deny, "A redirect changes something, uses a 3xx code and http/https, and prefixRewrite only behind prefix URI matches.";
     VirtualServiceDirectResponse => "virtualservice-direct-response", fixable: false, default: Deny, "A direct response has a status 200-600 and a body under 1 MiB (warned over 100 KiB).";
     VirtualServiceHeaders => "virtualservice-headers", fixable: false, default: Deny, "Header operations name settable headers with values Envoy parses; the authority is set in one place.";
-    VirtualServiceMatch => "virtualservice-match", fixable: false, default: Deny, "Match conditions: header names, non-empty prefixes and regexes in RE2, JWT claims on gateways only, SNI hosts within hosts.";
+    VirtualServiceMatch => "virtualservice-match", fixable: false, default: Deny, "Match conditions: header names, non-empty prefixes and regexes in RE2, JWT claims on gateways only, SNI hosts within hosts, ports, source labels and namespaces, destination subnets.";
     VirtualServiceDelegate => "virtualservice-delegate", fixable: false, default: Deny, "Delegation: a delegating route has no route or redirect, a delegate does not delegate, and Istio 1.8+ for hostless delegates.";
+    VirtualServiceUnreachable => "virtualservice-unreachable", fixable: false, default: Warn, "Routes and matches an earlier route always takes first: after a route without matches, repeated matches, covered URI prefixes.";
     ServiceEntryFieldSpelling => "serviceentry-field-spelling", fixable: true, default: Fix, "A snake_case key whose camelCase form the CRD declares; the API server drops the snake_case one.";
     ServiceEntryUnknownFields => "serviceentry-unknown-fields", fixable: false, default: Warn, "A key the Istio schema does not declare: a typo, or a field newer than meshgate.";
     ServiceEntryApiVersion => "serviceentry-api-version", fixable: false, default: Warn, "networking.istio.io/v1alpha3 or v1beta1 used where v1 is served (Istio 1.22 and later).";

@@ -116,6 +116,13 @@ pub fn parse_ip_or_cidr(text: &str) -> Option<(IpAddr, Option<u8>)> {
         None => text.parse().ok().map(|ip| (ip, None)),
         Some((ip, bits)) => {
             let ip: IpAddr = ip.parse().ok()?;
+            // Go's `netip.ParsePrefix`: decimal digits without a sign or a leading zero.
+            let canonical = !bits.is_empty()
+                && bits.bytes().all(|b| b.is_ascii_digit())
+                && (bits == "0" || !bits.starts_with('0'));
+            if !canonical {
+                return None;
+            }
             let bits: u8 = bits.parse().ok()?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
             (bits <= max).then_some((ip, Some(bits)))
@@ -380,7 +387,16 @@ mod tests {
             Some(("240.0.0.0".parse().unwrap(), Some(4)))
         );
         assert!(parse_ip_or_cidr("001:db8::").is_some());
-        for bad in ["10.0.0.1/33", "10.0.0/8", "host.example", "", "1.2.3.4/"] {
+        for bad in [
+            "10.0.0.1/33",
+            "10.0.0/8",
+            "host.example",
+            "",
+            "1.2.3.4/",
+            "10.0.0.0/+8",
+            "10.0.0.0/08",
+            "10.0.0.0/8/8",
+        ] {
             assert_eq!(parse_ip_or_cidr(bad), None, "{bad}");
         }
     }

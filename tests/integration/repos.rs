@@ -506,9 +506,9 @@ metadata:
 spec:
   hosts: [r]
   http:
-  - route:
-    - destination:
-        host: r
+  - match: [{uri: {prefix: /a}}]
+    route:
+    - destination: {host: r}
     fault: &flaky
       abort:
         httpStatus: 503

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Walk, field, traffic_policy};
 use crate::object::fields::lookup;
-use crate::rules::domains::{check_label_key, is_label, is_label_value};
+use crate::rules::domains::{is_label, label_problems};
 use crate::rules::export_to;
 use crate::rules::names::wildcard_domain_problem;
 use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Subject};
@@ -117,26 +117,8 @@ fn subsets(walk: &mut Walk<'_>, subsets: &[Value], path: &FieldPath) {
         }
         if let Some((key, Value::Object(labels))) = field(subset, "labels") {
             let labels_path = subset_path().field(key);
-            for (label, value) in labels {
-                if let Err(why) = check_label_key(label) {
-                    walk.error(
-                        rule,
-                        labels_path.key(label),
-                        format!("label key {label:?} is not a Kubernetes label key: {why}"),
-                    );
-                }
-                if let Some(value) = value.as_str()
-                    && !is_label_value(value)
-                {
-                    walk.error(
-                        rule,
-                        labels_path.key(label),
-                        format!(
-                            "label value {value:?} is not a Kubernetes label value (letters, \
-                             digits, '-', '_' or '.', alphanumeric at both ends)"
-                        ),
-                    );
-                }
+            for (label, message) in label_problems(labels) {
+                walk.error(rule, labels_path.key(label), message);
             }
         }
         if let Some((key, Value::Object(policy))) = field(subset, "trafficPolicy") {

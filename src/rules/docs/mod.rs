@@ -143,6 +143,7 @@ impl Rule {
             Rule::VirtualServiceHeaders => &vsr::HEADERS,
             Rule::VirtualServiceMatch => &vsr::MATCH,
             Rule::VirtualServiceDelegate => &vsr::DELEGATE,
+            Rule::VirtualServiceUnreachable => &vsr::UNREACHABLE,
             Rule::ServiceEntryFieldSpelling => &se::FIELD_SPELLING,
             Rule::ServiceEntryUnknownFields => &se::UNKNOWN_FIELDS,
             Rule::ServiceEntryApiVersion => &se::API_VERSION,

@@ -1,8 +1,8 @@
 //! The documentation of the VirtualService rules on the blocks inside routes (retries, CORS,
-//! rewrite, redirect, direct response, header operations, match conditions, delegation), which
-//! follow Istio's own validation.
+//! rewrite, redirect, direct response, header operations, match conditions, delegation) and on
+//! routes that are never reached, which follow Istio's own validation.
 
-use super::{RuleDoc, SCHEMA_VALIDATION_ERROR, SCHEMA_WARNING};
+use super::{AnalyzerMessage, RuleDoc, SCHEMA_VALIDATION_ERROR, SCHEMA_WARNING};
 use crate::rules::{ObjectKind, Severity};
 
 const VIRTUAL_SERVICE: &[ObjectKind] = &[ObjectKind::VirtualService];
@@ -12,9 +12,10 @@ pub const RETRIES: RuleDoc = RuleDoc {
     kinds: VIRTUAL_SERVICE,
     severity: Severity::Error,
     other_severities: &[],
-    checks: "`retries.attempts` is not negative, and is set (not 0) when `perTryTimeout`, \
-        `retryOn` or `retryRemoteLocalities` is; `perTryTimeout` and `backoff` are at least 1ms, \
-        in whole milliseconds; `retryOn` is a comma-separated list of Envoy retry conditions \
+    checks: "An HTTP route's `timeout` is at least 1ms (`0s` included: leave the field out for \
+        no timeout), in whole milliseconds. `retries.attempts` is not negative, and is set (not \
+        0) when `perTryTimeout`, `retryOn` or `retryRemoteLocalities` is; `perTryTimeout` and \
+        `backoff` are at least 1ms, in whole milliseconds; `retryOn` is a comma-separated list of Envoy retry conditions \
         (`5xx`, `gateway-error`, `reset`, `connect-failure`, `retriable-4xx`, gRPC's \
         `unavailable`, ...) and HTTP status codes.",
     why: concat!(
@@ -362,9 +363,13 @@ pub const MATCH: RuleDoc = RuleDoc {
         pseudo-headers or JWT claims (`@request.auth.claims.<claim>`), and JWT claims only where \
         the VirtualService is bound to gateways and not to `mesh`; string matches of headers, \
         query parameters, `scheme`, `method` and `authority` have no empty `prefix`, and no \
-        string match an empty `regex`; regexes are RE2 of at most 1024 bytes. In TLS matches: \
-        `sniHosts` is set, each a host name within the VirtualService's hosts (on gateways also \
-        the `outbound_.<port>_._.<host>` names of auto-passthrough).",
+        string match an empty `regex`; regexes are RE2 of at most 1024 bytes; `sourceNamespace` \
+        is a namespace name. In TLS matches: `sniHosts` is set, each a host name within the \
+        VirtualService's hosts (on gateways also the `outbound_.<port>_._.<host>` names of \
+        auto-passthrough). In TCP and TLS matches, `destinationSubnets` are IP addresses or CIDR \
+        blocks. In every match, `port` is within 1-65535 (0 is no condition) and `sourceLabels` \
+        are Kubernetes label keys and values; `gateways` are checked as \
+        `virtualservice-gateways` checks `spec.gateways`.",
     why: concat!(
         "Envoy refuses an empty prefix or regex and a regex it cannot compile, so the route is \
          not applied; JWT claims are only known where a gateway authenticates, so on sidecars \
@@ -471,4 +476,86 @@ spec:
       namespace: cart
 ",
     analyzer: &[SCHEMA_VALIDATION_ERROR],
+};
+
+/// `virtualservice-unreachable`.
+pub const UNREACHABLE: RuleDoc = RuleDoc {
+    kinds: VIRTUAL_SERVICE,
+    severity: Severity::Warning,
+    other_severities: &[],
+    checks: "Within `http`, `tcp` and `tls` each: a route after a route without matches (which \
+        takes every request); a match equal to an earlier one apart from its `name`, and a \
+        route all of whose matches are such repeats; and an HTTP match whose URI `prefix` \
+        starts with an earlier match's shorter prefix when the earlier match's other \
+        conditions (port, method, authority, headers, query parameters, withoutHeaders) take \
+        the same requests, Istio's overlap analysis.",
+    why: concat!(
+        "Routes are tried in order and the first match wins, so the later route or match never \
+         receives a request: its destinations, retries and rewrites do nothing, usually not \
+         what the author meant.",
+        istio_validates!()
+    ),
+    fix: "",
+    failing: "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+  namespace: bookinfo
+spec:
+  hosts:
+  - ratings
+  http:
+  - match:
+    - uri:
+        prefix: /api
+    route:
+    - destination:
+        host: ratings
+        subset: v1
+  - match:
+    - uri:
+        prefix: /api/v2
+    route:
+    - destination:
+        host: ratings
+        subset: v2
+",
+    fixed: "\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+  namespace: bookinfo
+spec:
+  hosts:
+  - ratings
+  http:
+  - match:
+    - uri:
+        prefix: /api/v2
+    route:
+    - destination:
+        host: ratings
+        subset: v2
+  - match:
+    - uri:
+        prefix: /api
+    route:
+    - destination:
+        host: ratings
+        subset: v1
+",
+    analyzer: &[
+        AnalyzerMessage {
+            code: "IST0130",
+            name: "VirtualServiceUnreachableRule",
+            note: "for routes never used",
+        },
+        AnalyzerMessage {
+            code: "IST0131",
+            name: "VirtualServiceIneffectiveMatch",
+            note: "for matches never used",
+        },
+    ],
 };

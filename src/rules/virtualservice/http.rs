@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::{cors, delegate, direct_response, headers, matches, redirect, retries, rewrite};
-use super::{re2::Patterns, section, tls_match};
+use super::{match_source, re2::Patterns, section, tls_match};
 use crate::rules::{Finding, Subject};
 
 /// The gateway name of in-mesh sidecars.
@@ -39,6 +39,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     }
     // SNI hosts are checked as a gateway's unless `mesh` is named (also with no gateways).
     tls_match::evaluate(spec, !names_mesh, &mut findings);
+    match_source::l4_routes(spec, &mut findings);
     findings
 }
 
@@ -56,6 +57,7 @@ pub(super) struct Blocks<'a> {
     pub redirect: Option<&'a Value>,
     pub direct_response: Option<&'a Value>,
     pub route: Option<&'a Value>,
+    pub timeout: Option<&'a Value>,
 }
 
 impl<'a> Blocks<'a> {
@@ -72,6 +74,7 @@ impl<'a> Blocks<'a> {
                 "redirect" => &mut blocks.redirect,
                 "directResponse" => &mut blocks.direct_response,
                 "route" => &mut blocks.route,
+                "timeout" => &mut blocks.timeout,
                 _ => continue,
             };
             *slot = Some(value);

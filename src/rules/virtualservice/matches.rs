@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::RouteRef;
 use super::http::Blocks;
+use super::match_source::{self, MatchKind};
 use super::re2::Patterns;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
@@ -39,6 +40,7 @@ pub(super) fn route<'a>(
             continue;
         };
         let at = || owner.path().field("match").index(m);
+        match_source::request(request, &at, MatchKind::Http, findings);
         // One pass over the request's fields: each lookup of an absent one costs as much.
         for (field, value) in request {
             let Value::Object(value) = value else {

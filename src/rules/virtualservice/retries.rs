@@ -1,6 +1,7 @@
-//! `virtualservice-retries`: an HTTP route's retry policy as Istio takes it: attempts not
-//! negative and set wherever the policy says anything else, durations of at least 1ms in whole
-//! milliseconds, and `retryOn` made of Envoy's retry conditions and HTTP status codes.
+//! `virtualservice-retries`: an HTTP route's timeout and retry policy as Istio takes them:
+//! durations of at least 1ms in whole milliseconds, attempts not negative and set wherever the
+//! policy says anything else, and `retryOn` made of Envoy's retry conditions and HTTP status
+//! codes.
 
 use serde_json::Value;
 
@@ -36,8 +37,11 @@ fn error(path: FieldPath, message: impl Into<String>) -> Finding {
     Finding::new(RULE, Severity::Error, path, message)
 }
 
-/// Checks the retry policy of one HTTP route.
+/// Checks the timeout and the retry policy of one HTTP route.
 pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec<Finding>) {
+    if let Some(Value::String(timeout)) = blocks.timeout {
+        timeout_problem(timeout, owner, findings);
+    }
     let Some(Value::Object(retries)) = blocks.retries else {
         return;
     };
@@ -107,6 +111,22 @@ pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec
     }
 }
 
+/// The route's `timeout`: Istio refuses one under 1ms, `0s` included, which Envoy would read as
+/// no timeout; leaving the field out says that.
+fn timeout_problem(timeout: &str, owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
+    let message = match durations::parse(timeout) {
+        Some(duration) if duration.nanos() == 0 => format!(
+            "timeout {timeout} is refused by Istio, which takes 1ms or more: leave timeout out \
+             for no route timeout, or write one such as 15s"
+        ),
+        _ => match durations::problem(timeout) {
+            Some(problem) => format!("timeout: {problem}"),
+            None => return,
+        },
+    };
+    findings.push(error(owner.path().field("timeout"), message));
+}
+
 /// An HTTP status code with a standard reason phrase (those Go's `net/http` names).
 fn is_status_code(text: &str) -> bool {
     let Ok(code) = text.parse::<i32>() else {
@@ -144,6 +164,37 @@ mod tests {
         ] {
             assert_eq!(check(retries.clone()), [], "{retries}");
         }
+    }
+
+    #[test]
+    fn route_timeouts() {
+        let timeout = |text: &str| {
+            found(&http(
+                json!({"route": [{"destination": {"host": "r"}}], "timeout": text}),
+            ))
+        };
+        assert_eq!(timeout("1.5s"), []);
+        let row = |message: &str| {
+            vec![(
+                "virtualservice-retries".to_string(),
+                "spec.http[0].timeout".to_string(),
+                message.to_string(),
+            )]
+        };
+        assert_eq!(
+            timeout("0s"),
+            row(
+                "timeout 0s is refused by Istio, which takes 1ms or more: leave timeout out for \
+                 no route timeout, or write one such as 15s"
+            )
+        );
+        assert_eq!(
+            timeout("1500us"),
+            row(
+                "timeout: 1500us is not a whole number of milliseconds, the precision Istio \
+                 accepts: write 0.001s or more, in whole milliseconds"
+            )
+        );
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
 }
 
 /// Why a destination's `port.number` (uint32) is not a port, if it is not.
-fn port_problem(number: &Value) -> Option<String> {
+pub(super) fn port_problem(number: &Value) -> Option<String> {
     match integer(number, IntType::Uint32)? {
         Integer::Value(n) if (1..=65535).contains(&n) => None,
         Integer::Value(_) | Integer::Outside => Some(format!("port {number} is outside 1-65535")),
@@ -443,7 +443,7 @@ fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     }
 }
 
-fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
+pub(super) fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceGateways;
     for (path, gateway) in gateways {
         if let Some((namespace, name)) = gateway.split_once('/') {
