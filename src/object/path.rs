@@ -83,14 +83,23 @@ impl FieldPath {
 
     /// The RFC 6901 JSON Pointer of this path (`~` → `~0`, `/` → `~1`).
     pub fn pointer(&self) -> String {
+        use std::fmt::Write;
         let mut out = String::new();
         for segment in &self.0 {
             out.push('/');
             match segment {
                 Segment::Field(name) | Segment::Key(name) => {
-                    out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                    for c in name.chars() {
+                        match c {
+                            '~' => out.push_str("~0"),
+                            '/' => out.push_str("~1"),
+                            c => out.push(c),
+                        }
+                    }
                 }
-                Segment::Index(i) => out.push_str(&i.to_string()),
+                Segment::Index(i) => {
+                    let _ = write!(out, "{i}");
+                }
             }
         }
         out

@@ -14,8 +14,8 @@ pub struct Check {
     pub kinds: &'static [ObjectKind],
     /// Every rule it can report.
     pub rules: &'static [Rule],
-    /// Runs it.
-    pub run: fn(&Subject<'_>) -> Vec<Finding>,
+    /// Runs it, with what the checks of one evaluation share.
+    pub run: fn(&Subject<'_>, &Shared<'_>) -> Vec<Finding>,
     /// In [`Scope::Fixable`], a cheap test that the module can find anything at all: the
     /// schema walk, most of the cost on large objects, can only rename a snake_case key.
     pub fixable_only_if: Option<fn(&Subject<'_>) -> bool>,
@@ -47,7 +47,7 @@ const CHECKS: &[Check] = &[
             Rule::NamespaceInjectionShadowedRevision,
             Rule::NamespaceInjectionLabelValue,
         ],
-        run: namespace::evaluate,
+        run: |subject, _| namespace::evaluate(subject),
         fixable_only_if: None,
     },
     Check {
@@ -71,13 +71,6 @@ const CHECKS: &[Check] = &[
             Rule::VirtualServiceGateways,
             Rule::VirtualServiceExportTo,
             Rule::VirtualServiceExternalMesh,
-        ],
-        run: virtualservice::structure::evaluate,
-        fixable_only_if: None,
-    },
-    Check {
-        kinds: &[VirtualService],
-        rules: &[
             Rule::VirtualServiceDelegate,
             Rule::VirtualServiceHeaders,
             Rule::VirtualServiceMatch,
@@ -86,20 +79,15 @@ const CHECKS: &[Check] = &[
             Rule::VirtualServiceRewrite,
             Rule::VirtualServiceRedirect,
             Rule::VirtualServiceDirectResponse,
+            Rule::VirtualServiceUnreachable,
         ],
-        run: virtualservice::http::evaluate,
-        fixable_only_if: None,
-    },
-    Check {
-        kinds: &[VirtualService],
-        rules: &[Rule::VirtualServiceUnreachable],
-        run: virtualservice::reachability::evaluate,
+        run: virtualservice::evaluate_routes,
         fixable_only_if: None,
     },
     Check {
         kinds: &[VirtualService],
         rules: &[Rule::VirtualServiceApiVersion],
-        run: virtualservice_api_version,
+        run: |subject, _| virtualservice_api_version(subject),
         fixable_only_if: None,
     },
     Check {
@@ -116,13 +104,13 @@ const CHECKS: &[Check] = &[
             Rule::ServiceEntryEndpoints,
             Rule::ServiceEntryWorkloadSelector,
         ],
-        run: serviceentry::evaluate,
+        run: |subject, _| serviceentry::evaluate(subject),
         fixable_only_if: None,
     },
     Check {
         kinds: &[DestinationRule],
         rules: &[Rule::DestinationRuleDeprecatedFields],
-        run: destinationrule::deprecated::evaluate,
+        run: |subject, _| destinationrule::deprecated::evaluate(subject),
         fixable_only_if: None,
     },
     Check {
@@ -138,7 +126,7 @@ const CHECKS: &[Check] = &[
             Rule::DestinationRuleExportTo,
             Rule::DestinationRuleWorkloadSelector,
         ],
-        run: destinationrule::evaluate_spec,
+        run: |subject, _| destinationrule::evaluate_spec(subject),
         fixable_only_if: None,
     },
     Check {
@@ -151,16 +139,39 @@ const CHECKS: &[Check] = &[
             Rule::DestinationRuleFieldSpelling,
             Rule::DestinationRuleUnknownFields,
         ],
-        run: spelling::evaluate,
+        run: |subject, _| spelling::evaluate(subject),
         fixable_only_if: Some(has_snake_case_key),
     },
     Check {
         kinds: &[Namespace, VirtualService, ServiceEntry, DestinationRule],
         rules: &[Rule::IgnoreAnnotation],
-        run: ignore::evaluate,
+        run: |subject, _| ignore::evaluate(subject),
         fixable_only_if: None,
     },
 ];
+
+/// What the checks of one evaluation read from the object and share, each read at most once:
+/// on a large object every pass over it costs a reading of memory spread over the heap.
+pub struct Shared<'a> {
+    spec: &'a serde_json::Map<String, serde_json::Value>,
+    routes: std::cell::OnceCell<virtualservice::view::Routes<'a>>,
+}
+
+impl<'a> Shared<'a> {
+    /// Nothing read yet from `subject`.
+    pub fn new(subject: &Subject<'a>) -> Self {
+        Shared {
+            spec: subject.spec(),
+            routes: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The routes of a VirtualService's spec.
+    pub(crate) fn routes(&self) -> &virtualservice::view::Routes<'a> {
+        self.routes
+            .get_or_init(|| virtualservice::view::Routes::of(self.spec))
+    }
+}
 
 /// The rule modules, in order.
 pub fn checks() -> &'static [Check] {
@@ -188,6 +199,7 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
         return Vec::new();
     }
     let mut findings = Vec::new();
+    let shared = Shared::new(subject);
     for check in CHECKS.iter().filter(|c| c.kinds.contains(&subject.kind)) {
         if scope == Scope::Fixable
             && (!check.rules.iter().any(|rule| rule.fixable())
@@ -195,7 +207,7 @@ pub fn evaluate_scoped(subject: &Subject<'_>, scope: Scope) -> Vec<Finding> {
         {
             continue;
         }
-        findings.extend((check.run)(subject));
+        findings.extend((check.run)(subject, &shared));
     }
     findings
 }

@@ -143,16 +143,16 @@ mod tests {
             found,
             [
                 (
-                    "metadata.annotations[ignore.meshgate.io/nothing-like-it]".to_string(),
-                    "`nothing-like-it` is no rule id, so this annotation silences nothing: `meshgate rules` lists them".to_string()
-                ),
-                (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-hosts]".to_string(),
                     "no reason given, so it silences nothing: write why the rule does not apply here".to_string()
                 ),
                 (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-weight]".to_string(),
                     "`virtualservice-weight` is no rule id, so this annotation silences nothing: did you mean ignore.meshgate.io/virtualservice-weights?".to_string()
+                ),
+                (
+                    "metadata.annotations[ignore.meshgate.io/nothing-like-it]".to_string(),
+                    "`nothing-like-it` is no rule id, so this annotation silences nothing: `meshgate rules` lists them".to_string()
                 ),
             ]
         );

@@ -471,7 +471,7 @@ pub(crate) fn spec_list<'a, T>(
     }
 }
 
-pub use checks::{Check, Scope, checks, evaluate, evaluate_scoped};
+pub use checks::{Check, Scope, Shared, checks, evaluate, evaluate_scoped};
 
 /// Helpers for the rule tables of the rule modules.
 #[cfg(test)]

@@ -269,8 +269,8 @@ mod tests {
     fn snake_case_keys_are_renamed_children_first() {
         let got = findings(
             ObjectKind::VirtualService,
-            json!({"hosts": ["a"], "http": [{"retries": {"per_try_timeout": "1s", "attempts": 2},
-                   "cors_policy": {"allow_credentials": true}, "route": [{"destination": {"host": "a"}}]}]}),
+            json!({"hosts": ["a"], "http": [{"cors_policy": {"allow_credentials": true},
+                   "retries": {"per_try_timeout": "1s", "attempts": 2}, "route": [{"destination": {"host": "a"}}]}]}),
         );
         assert_eq!(
             got,
@@ -298,8 +298,8 @@ mod tests {
     fn both_spellings_and_unknown_keys_are_not_fixed() {
         let got = findings(
             ObjectKind::DestinationRule,
-            json!({"host": "a", "trafficPolicy": {"load_balancer": {}, "loadBalancer": {"simple": "RANDOM"}},
-                   "subsets": [{"name": "v1", "lables": {"v": "1"}}]}),
+            json!({"host": "a", "subsets": [{"name": "v1", "lables": {"v": "1"}}],
+                   "trafficPolicy": {"load_balancer": {}, "loadBalancer": {"simple": "RANDOM"}}}),
         );
         assert_eq!(
             got,

@@ -29,7 +29,8 @@ fn evaluate(kind: ObjectKind, object: &Value) -> Vec<Finding> {
 
 /// The findings of `virtualservice-legacy-fields` alone.
 fn legacy_fields(object: &Value) -> Vec<Finding> {
-    rules::virtualservice::legacy::evaluate(&Subject::created(ObjectKind::VirtualService, object))
+    let subject = Subject::created(ObjectKind::VirtualService, object);
+    rules::virtualservice::legacy::evaluate(&subject, &rules::Shared::new(&subject))
         .into_iter()
         .filter(|f| f.rule == rules::Rule::VirtualServiceLegacyFields)
         .collect()

@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(
             lb(
                 "localityLbSetting",
-                json!({"distribute": [{"from": "a", "to": {"b/c": 50, "b/*": 50}}]}),
+                json!({"distribute": [{"from": "a", "to": {"b/*": 50, "b/c": 50}}]}),
                 false
             ),
             [(

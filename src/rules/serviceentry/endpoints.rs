@@ -386,7 +386,7 @@ mod tests {
             "STATIC",
             one_port(),
             json!([{"address": "10.0.0.1",
-                    "ports": {"https": 65536, "grpc": 9090, "Bad_Name": 1, "http": 0}}]),
+                    "ports": {"Bad_Name": 1, "grpc": 9090, "http": 0, "https": 65536}}]),
         );
         assert_eq!(
             found

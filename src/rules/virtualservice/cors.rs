@@ -5,9 +5,9 @@
 use serde_json::Value;
 
 use super::RouteRef;
-use super::http::Blocks;
 use super::matches::is_token_char;
 use super::re2::Patterns;
+use super::view::Blocks;
 use crate::rules::durations;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 

@@ -4,7 +4,7 @@
 //! own, and a delegate does not delegate again.
 
 use super::RouteRef;
-use super::http::Blocks;
+use super::view::Blocks;
 use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Severity, Subject};
 
 const RULE: Rule = Rule::VirtualServiceDelegate;

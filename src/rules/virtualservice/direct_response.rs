@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::RouteRef;
-use super::http::Blocks;
+use super::view::Blocks;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{Finding, Rule, Severity};
 

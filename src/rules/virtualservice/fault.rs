@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::section;
+use super::view::HttpRoute;
 use crate::rules::durations;
 use crate::rules::numbers::{IntType, Integer, double_text, integer};
 use crate::rules::{Finding, Rule, Severity};
@@ -50,12 +50,12 @@ pub(super) fn percentage_value(holder: &Map<String, Value>) -> Option<(&str, f64
 }
 
 /// Checks the fault injection of every HTTP route.
-pub(super) fn faults(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    for owner in section(spec, "http") {
-        let Some((fault_key, Value::Object(fault))) = field(owner.route, "fault") else {
+pub(super) fn faults(http: &[HttpRoute<'_>], findings: &mut Vec<Finding>) {
+    for route in http {
+        let Some(Value::Object(fault)) = &route.blocks.fault else {
             continue;
         };
-        let fault_path = owner.path().field(fault_key);
+        let fault_path = route.owner.path().field("fault");
         let abort = field(fault, "abort");
         let delay = field(fault, "delay");
         if abort.is_none() && delay.is_none() {

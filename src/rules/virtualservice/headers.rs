@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::RouteRef;
-use super::http::Blocks;
+use super::view::Blocks;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceHeaders;

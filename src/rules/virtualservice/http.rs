@@ -1,21 +1,21 @@
 //! The checks of the blocks inside HTTP routes (header operations, match conditions, retries,
-//! CORS, rewrite, redirect, direct response, delegation) and of TLS match conditions, run in one
-//! pass over the routes. Each block's check is its own module; this one walks the routes and
-//! hands each route to them.
+//! CORS, rewrite, redirect, direct response, delegation) and of TCP and TLS match conditions,
+//! run in one pass over the routes. Each block's check is its own module; this one walks the
+//! routes and hands each route to them.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::view::Routes;
 use super::{cors, delegate, direct_response, headers, matches, redirect, retries, rewrite};
-use super::{match_source, re2::Patterns, section, tls_match};
+use super::{match_source, re2::Patterns, tls_match};
 use crate::rules::{Finding, Subject};
 
 /// The gateway name of in-mesh sidecars.
 const MESH: &str = "mesh";
 
-/// Runs the route-block rules.
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+/// Runs the route-block rules over the routes `all` of the subject's spec.
+pub(super) fn evaluate(subject: &Subject<'_>, all: &Routes<'_>, findings: &mut Vec<Finding>) {
     let spec = subject.spec();
-    let mut findings = Vec::new();
     let hostless = !matches!(spec.get("hosts"), Some(Value::Array(hosts)) if !hosts.is_empty());
     let gateways = match spec.get("gateways") {
         Some(Value::Array(gateways)) => gateways.as_slice(),
@@ -24,63 +24,22 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
     let names_mesh = gateways.iter().any(|g| g.as_str() == Some(MESH));
     // Istio's "applies to a gateway": gateways are named and `mesh` is not among them.
     let gateway_only = !gateways.is_empty() && !names_mesh;
-    delegate::spec(subject, hostless, &mut findings);
+    delegate::spec(subject, hostless, findings);
     let mut patterns = Patterns::default();
-    for owner in section(spec, "http") {
-        let blocks = Blocks::of(owner.route);
-        delegate::route(owner, &blocks, hostless, &mut findings);
-        headers::route(owner, &blocks, &mut findings);
-        matches::route(owner, &blocks, gateway_only, &mut patterns, &mut findings);
-        retries::route(owner, &blocks, &mut findings);
-        cors::route(owner, &blocks, &mut patterns, &mut findings);
-        rewrite::route(owner, &blocks, &mut patterns, &mut findings);
-        redirect::route(owner, &blocks, &mut findings);
-        direct_response::route(owner, &blocks, &mut findings);
+    for route in &all.http {
+        let (owner, blocks) = (route.owner, &route.blocks);
+        delegate::route(owner, blocks, hostless, findings);
+        headers::route(owner, blocks, findings);
+        matches::route(owner, blocks, gateway_only, &mut patterns, findings);
+        retries::route(owner, blocks, findings);
+        cors::route(owner, blocks, &mut patterns, findings);
+        rewrite::route(owner, blocks, &mut patterns, findings);
+        redirect::route(owner, blocks, findings);
+        direct_response::route(owner, blocks, findings);
     }
     // SNI hosts are checked as a gateway's unless `mesh` is named (also with no gateways).
-    tls_match::evaluate(spec, !names_mesh, &mut findings);
-    match_source::l4_routes(spec, &mut findings);
-    findings
-}
-
-/// The fields of one HTTP route that the route-block rules read, found in one pass over its
-/// keys: on a large object, every lookup of an absent field would compare keys spread over the
-/// heap, and most routes have few of these blocks.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Blocks<'a> {
-    pub delegate: Option<&'a Value>,
-    pub headers: Option<&'a Value>,
-    pub matches: Option<&'a Value>,
-    pub retries: Option<&'a Value>,
-    pub cors: Option<&'a Value>,
-    pub rewrite: Option<&'a Value>,
-    pub redirect: Option<&'a Value>,
-    pub direct_response: Option<&'a Value>,
-    pub route: Option<&'a Value>,
-    pub timeout: Option<&'a Value>,
-}
-
-impl<'a> Blocks<'a> {
-    fn of(route: &'a Map<String, Value>) -> Self {
-        let mut blocks = Blocks::default();
-        for (key, value) in route {
-            let slot = match key.as_str() {
-                "delegate" => &mut blocks.delegate,
-                "headers" => &mut blocks.headers,
-                "match" => &mut blocks.matches,
-                "retries" => &mut blocks.retries,
-                "corsPolicy" => &mut blocks.cors,
-                "rewrite" => &mut blocks.rewrite,
-                "redirect" => &mut blocks.redirect,
-                "directResponse" => &mut blocks.direct_response,
-                "route" => &mut blocks.route,
-                "timeout" => &mut blocks.timeout,
-                _ => continue,
-            };
-            *slot = Some(value);
-        }
-        blocks
-    }
+    tls_match::evaluate(spec, &all.tls, !names_mesh, findings);
+    match_source::l4_routes(all, findings);
 }
 
 /// Test helpers of the route-block rules.

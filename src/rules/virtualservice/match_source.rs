@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use super::section;
 use super::structure::{gateway_names, port_problem};
+use super::view::Routes;
 use crate::rules::domains::{is_label, label_problems};
 use crate::rules::names::parse_ip_or_cidr;
 use crate::rules::numbers::{IntType, Integer, integer};
@@ -90,8 +90,8 @@ pub(super) fn request(
 }
 
 /// Checks the matches of every TCP and TLS route.
-pub(super) fn l4_routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    for owner in section(spec, "tcp").chain(section(spec, "tls")) {
+pub(super) fn l4_routes(all: &Routes<'_>, findings: &mut Vec<Finding>) {
+    for owner in all.tcp.iter().chain(&all.tls) {
         let Some(Value::Array(requests)) = owner.route.get("match") else {
             continue;
         };

@@ -6,9 +6,9 @@
 use serde_json::{Map, Value};
 
 use super::RouteRef;
-use super::http::Blocks;
 use super::match_source::{self, MatchKind};
 use super::re2::Patterns;
+use super::view::Blocks;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceMatch;
@@ -189,7 +189,7 @@ mod tests {
         }
         assert_eq!(
             found(&with_match(
-                json!({"headers": {"illegal\"char": {"exact": "t"}, "::": {"exact": "t"}}})
+                json!({"headers": {"::": {"exact": "t"}, "illegal\"char": {"exact": "t"}}})
             )),
             [
                 (
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn empty_and_invalid_string_matches() {
         let request = json!({"uri": {"prefix": ""}, "method": {"prefix": ""},
-            "scheme": {"regex": ""}, "queryParams": {"q": {"regex": "["}},
+            "queryParams": {"q": {"regex": "["}}, "scheme": {"regex": ""},
             "withoutHeaders": {"x-a": {"regex": "*"}, "x-b": {"regex": "?"}}});
         let paths: Vec<_> = found(&with_match(request))
             .into_iter()

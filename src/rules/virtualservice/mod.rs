@@ -17,11 +17,23 @@ mod retries;
 mod rewrite;
 pub mod structure;
 mod tls_match;
+pub(crate) mod view;
 
 use serde_json::{Map, Value};
 
-use super::FieldPath;
+use super::{FieldPath, Finding, Shared, Subject};
 use crate::object::fields::lookup;
+
+/// Runs the rules on the routes (structure, the blocks inside routes, reachability) over the
+/// reading of the routes the evaluation shares.
+pub fn evaluate_routes(subject: &Subject<'_>, shared: &Shared<'_>) -> Vec<Finding> {
+    let routes = shared.routes();
+    let mut findings = Vec::new();
+    structure::evaluate(subject, routes, &mut findings);
+    http::evaluate(subject, routes, &mut findings);
+    reachability::evaluate(routes, &mut findings);
+    findings
+}
 
 /// An HTTP, TCP or TLS route. Its path is built only when a finding needs it: these helpers run
 /// over every route of every review.
@@ -77,21 +89,6 @@ impl RouteList<'_> {
     }
 }
 
-/// Every `route` list of every HTTP, TCP and TLS route.
-pub fn route_lists(spec: &Map<String, Value>) -> impl Iterator<Item = RouteList<'_>> {
-    ["http", "tcp", "tls"]
-        .into_iter()
-        .flat_map(move |name| section(spec, name))
-        .filter_map(|owner| match lookup(owner.route, "route") {
-            Some((key, Value::Array(entries))) => Some(RouteList {
-                owner,
-                key,
-                entries,
-            }),
-            _ => None,
-        })
-}
-
 /// Where a destination stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DestinationPlace {
@@ -113,6 +110,38 @@ pub struct Destination<'a> {
     pub value: &'a Value,
     /// Where it stands.
     pub place: DestinationPlace,
+    /// `host`, `subset` and `port`, found in one pass over the destination's keys.
+    pub host: Option<&'a Value>,
+    pub subset: Option<&'a Value>,
+    pub port: Option<&'a Value>,
+}
+
+impl<'a> Destination<'a> {
+    fn new(
+        owner: RouteRef<'a>,
+        steps: (&'a str, Option<(usize, &'a str)>),
+        value: &'a Value,
+        place: DestinationPlace,
+    ) -> Self {
+        let (mut host, mut subset, mut port) = (None, None, None);
+        for (key, field) in value.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "host" => host = Some(field),
+                "subset" => subset = Some(field),
+                "port" => port = Some(field),
+                _ => {}
+            }
+        }
+        Destination {
+            owner,
+            steps,
+            value,
+            place,
+            host,
+            subset,
+            port,
+        }
+    }
 }
 
 impl Destination<'_> {
@@ -124,46 +153,4 @@ impl Destination<'_> {
             None => path,
         }
     }
-}
-
-/// Every destination of the VirtualService.
-pub fn destinations(spec: &Map<String, Value>) -> Vec<Destination<'_>> {
-    let mut found = Vec::new();
-    for list in route_lists(spec) {
-        for (j, entry) in list.entries.iter().enumerate() {
-            if let Some((key, value)) = entry.as_object().and_then(|e| lookup(e, "destination")) {
-                found.push(Destination {
-                    owner: list.owner,
-                    steps: (list.key, Some((j, key))),
-                    value,
-                    place: DestinationPlace::Route,
-                });
-            }
-        }
-    }
-    for owner in section(spec, "http") {
-        if let Some((key, value)) = lookup(owner.route, "mirror") {
-            found.push(Destination {
-                owner,
-                steps: (key, None),
-                value,
-                place: DestinationPlace::Mirror,
-            });
-        }
-        if let Some((key, Value::Array(mirrors))) = lookup(owner.route, "mirrors") {
-            for (k, mirror) in mirrors.iter().enumerate() {
-                if let Some((dest_key, value)) =
-                    mirror.as_object().and_then(|m| lookup(m, "destination"))
-                {
-                    found.push(Destination {
-                        owner,
-                        steps: (key, Some((k, dest_key))),
-                        value,
-                        place: DestinationPlace::Mirrors,
-                    });
-                }
-            }
-        }
-    }
-    found
 }

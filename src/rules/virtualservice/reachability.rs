@@ -9,9 +9,10 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
 
-use super::{RouteRef, section};
+use super::RouteRef;
+use super::view::Routes;
 use crate::rules::numbers::{IntType, Integer, integer};
-use crate::rules::{Finding, Rule, Severity, Subject};
+use crate::rules::{Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceUnreachable;
 
@@ -19,44 +20,101 @@ const RULE: Rule = Rule::VirtualServiceUnreachable;
 const DEFAULT_METHOD: Condition<'static> = Condition::Exact("GET");
 
 /// Runs the analysis over the HTTP, TCP and TLS routes.
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
-    let spec = subject.spec();
-    let mut findings = Vec::new();
-    for name in ["http", "tcp", "tls"] {
-        routes(spec, name, &mut findings);
+pub(super) fn evaluate(all: &Routes<'_>, findings: &mut Vec<Finding>) {
+    let http: Vec<Analysed<'_>> = all
+        .http
+        .iter()
+        .map(|route| Analysed {
+            owner: route.owner,
+            matches: route.blocks.matches,
+            name: route.blocks.name.and_then(Value::as_str),
+        })
+        .collect();
+    routes(&http, true, findings);
+    for section in [&all.tcp, &all.tls] {
+        let l4: Vec<Analysed<'_>> = section
+            .iter()
+            .map(|owner| Analysed {
+                owner: *owner,
+                matches: owner.route.get("match"),
+                name: None,
+            })
+            .collect();
+        routes(&l4, false, findings);
     }
-    findings
+}
+
+/// A route as the analysis reads it.
+struct Analysed<'a> {
+    owner: RouteRef<'a>,
+    matches: Option<&'a Value>,
+    /// An HTTP route's name; TCP and TLS routes have none.
+    name: Option<&'a str>,
 }
 
 fn warning(path: crate::rules::FieldPath, message: String) -> Finding {
     Finding::new(RULE, Severity::Warning, path, message)
 }
 
-/// A route as a message names it: its path, and for HTTP routes its name.
-fn described(route: &RouteRef<'_>) -> String {
-    match route.route.get("name").and_then(Value::as_str) {
-        Some(name) if route.section == "http" && !name.is_empty() => {
-            format!("{} ({name:?})", route.path())
-        }
-        _ => route.path().to_string(),
+/// A route as a message names it: its path, and its name if it has one.
+fn described(route: &Analysed<'_>) -> String {
+    match route.name {
+        Some(name) if !name.is_empty() => format!("{} ({name:?})", route.owner.path()),
+        _ => route.owner.path().to_string(),
     }
 }
 
 /// Where a match stands: the route's position among the section's routes, the match index.
 type Seen = (usize, usize);
 
-/// A match seen before, where it stands.
-type SeenMatch<'a> = (Seen, &'a Map<String, Value>);
+/// The matches seen so far: each with where it stands and the next one of the same
+/// fingerprint, and the first of each fingerprint. Two allocations for any number of matches.
+#[derive(Default)]
+struct SeenMatches<'a> {
+    matches: Vec<(Seen, &'a Map<String, Value>, Option<usize>)>,
+    /// Keyed by the default (keyed) hasher: fingerprints are unkeyed, so a crafted object could
+    /// otherwise pile them into a few of the table's buckets.
+    first: HashMap<u64, usize>,
+}
 
-fn routes(spec: &Map<String, Value>, name: &str, findings: &mut Vec<Finding>) {
-    let routes: Vec<RouteRef<'_>> = section(spec, name).collect();
-    let http = name == "http";
+/// How many earlier matches of the same fingerprint a match is compared with. Distinct matches
+/// of real objects share a 64-bit fingerprint essentially never; an object crafted to make them
+/// share one costs this many comparisons per match instead of one per match before it, and at
+/// worst a repeated match beyond the limit goes unreported.
+const CHAIN_LIMIT: usize = 16;
+
+impl<'a> SeenMatches<'a> {
+    /// An earlier match with the same conditions, or `None` after recording this one.
+    fn repeat_or_record(&mut self, at: Seen, request: &'a Map<String, Value>) -> Option<Seen> {
+        let key = fingerprint(request);
+        let mut next = self.first.get(&key).copied();
+        let mut compared = 0;
+        while let Some(index) = next
+            && compared < CHAIN_LIMIT
+        {
+            compared += 1;
+            let (seen, earlier, following) = self.matches[index];
+            if same_request(earlier, request) {
+                return Some(seen);
+            }
+            next = following;
+        }
+        let previous_first = self.first.insert(key, self.matches.len());
+        self.matches.push((at, request, previous_first));
+        None
+    }
+}
+
+/// Analyses the routes of one section; `http`: they are HTTP routes, whose URI prefixes are
+/// compared too.
+fn routes(routes: &[Analysed<'_>], http: bool, findings: &mut Vec<Finding>) {
     let mut catch_all: Option<usize> = None;
     // The matches seen so far, by fingerprint.
-    let mut seen: HashMap<u64, Vec<SeenMatch<'_>>> = HashMap::new();
+    let mut seen = SeenMatches::default();
     let mut prefixed: Vec<PrefixMatch<'_>> = Vec::new();
-    for (r, owner) in routes.iter().enumerate() {
-        let requests = match owner.route.get("match") {
+    for (r, route) in routes.iter().enumerate() {
+        let owner = route.owner;
+        let requests = match route.matches {
             Some(Value::Array(requests)) if !requests.is_empty() => requests,
             _ => {
                 match catch_all {
@@ -90,23 +148,18 @@ fn routes(spec: &Map<String, Value>, name: &str, findings: &mut Vec<Finding>) {
             let Some(request) = request.as_object() else {
                 continue;
             };
-            let bucket = seen.entry(fingerprint(request)).or_default();
-            if let Some(((r0, m0), _)) = bucket
-                .iter()
-                .find(|(_, earlier)| same_request(earlier, request))
-            {
+            if let Some((r0, m0)) = seen.repeat_or_record((r, m), request) {
                 repeated += 1;
                 findings.push(warning(
                     owner.path().field("match").index(m),
                     format!(
                         "this match is never used: {}.match[{m0}] matches the same requests \
                          first: remove it, or change its conditions",
-                        described(&routes[*r0])
+                        described(&routes[r0])
                     ),
                 ));
                 continue;
             }
-            bucket.push(((r, m), request));
             if http && let Some(found) = PrefixMatch::of(request, (r, m)) {
                 prefixed.push(found);
             }
@@ -120,12 +173,11 @@ fn routes(spec: &Map<String, Value>, name: &str, findings: &mut Vec<Finding>) {
             ));
         }
     }
-    covered_prefixes(&routes, &prefixed, findings);
+    covered_prefixes(routes, &prefixed, findings);
 }
 
-/// A multiply-rotate hasher (the Fx hash of rustc): fingerprints only pick the bucket of
-/// matches compared in full, so a fast hash with collisions is enough, and the bucket map's
-/// own keys are these numbers.
+/// A multiply-rotate hasher (rustc's Fx hash): fast and unkeyed. A crafted object can give many
+/// matches one fingerprint; [`CHAIN_LIMIT`] bounds what that costs.
 #[derive(Default)]
 struct Fingerprint(u64);
 
@@ -151,23 +203,27 @@ impl Hasher for Fingerprint {
     }
 }
 
-/// A hash of a match's conditions, its `name` left out.
+/// A hash of a match's conditions, its `name` left out. Maps hash the same in any key order, as
+/// equal matches compare equal in any order.
 fn fingerprint(request: &Map<String, Value>) -> u64 {
-    let mut hasher = Fingerprint::default();
-    for (key, value) in request {
-        if key != "name" {
-            key.hash(&mut hasher);
-            hash_value(value, &mut hasher);
-        }
-    }
-    hasher.finish()
+    map_hash(request.iter().filter(|(key, _)| *key != "name"))
+}
+
+/// The order-independent hash of a map's members: the sum of each member's own hash.
+fn map_hash<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>) -> u64 {
+    members.fold(0u64, |sum, (key, value)| {
+        let mut hasher = Fingerprint::default();
+        key.hash(&mut hasher);
+        hash_value(value, &mut hasher);
+        sum.wrapping_add(hasher.finish())
+    })
 }
 
 fn hash_value(value: &Value, hasher: &mut Fingerprint) {
     match value {
         Value::Null => 0u8.hash(hasher),
         Value::Bool(b) => b.hash(hasher),
-        // Equal numbers have equal f64 forms, which is all a bucket needs.
+        // Equal numbers have equal f64 forms, which is all a fingerprint needs.
         Value::Number(n) => n.as_f64().map(f64::to_bits).hash(hasher),
         Value::String(s) => s.hash(hasher),
         Value::Array(items) => {
@@ -176,10 +232,7 @@ fn hash_value(value: &Value, hasher: &mut Fingerprint) {
         }
         Value::Object(map) => {
             map.len().hash(hasher);
-            for (key, value) in map {
-                key.hash(hasher);
-                hash_value(value, hasher);
-            }
+            map_hash(map.iter()).hash(hasher);
         }
     }
 }
@@ -243,31 +296,40 @@ struct PrefixMatch<'a> {
 
 impl<'a> PrefixMatch<'a> {
     fn of(request: &'a Map<String, Value>, at: Seen) -> Option<Self> {
-        let prefix = request.get("uri")?.get("prefix")?.as_str()?;
-        if prefix.is_empty() {
-            return None;
-        }
-        let port = match request
-            .get("port")
-            .and_then(|p| integer(p, IntType::Uint32))
-        {
-            Some(Integer::Value(port)) => port,
-            _ => 0,
-        };
-        let method = match Condition::of(request.get("method")) {
-            Condition::None => DEFAULT_METHOD,
-            written => written,
-        };
-        Some(PrefixMatch {
+        let mut found = PrefixMatch {
             at,
-            prefix,
-            port,
-            method,
-            authority: Condition::of(request.get("authority")),
-            headers: request.get("headers").and_then(Value::as_object),
-            query: request.get("queryParams").and_then(Value::as_object),
-            without_headers: request.get("withoutHeaders").and_then(Value::as_object),
-        })
+            prefix: "",
+            port: 0,
+            method: DEFAULT_METHOD,
+            authority: Condition::None,
+            headers: None,
+            query: None,
+            without_headers: None,
+        };
+        // One pass over the match's keys: most of these conditions are absent.
+        for (key, value) in request {
+            match key.as_str() {
+                "uri" => found.prefix = value.get("prefix").and_then(Value::as_str)?,
+                "port" => {
+                    if let Some(Integer::Value(port)) = integer(value, IntType::Uint32) {
+                        found.port = port;
+                    }
+                }
+                "method" => {
+                    if let written @ (Condition::Exact(_) | Condition::Prefix(_)) =
+                        Condition::of(Some(value))
+                    {
+                        found.method = written;
+                    }
+                }
+                "authority" => found.authority = Condition::of(Some(value)),
+                "headers" => found.headers = value.as_object(),
+                "queryParams" => found.query = value.as_object(),
+                "withoutHeaders" => found.without_headers = value.as_object(),
+                _ => {}
+            }
+        }
+        (!found.prefix.is_empty()).then_some(found)
     }
 
     /// Whether this (earlier, shorter-prefixed) match takes every request `later` would.
@@ -301,7 +363,7 @@ fn same_keys_taken(
 /// compared only with the matches whose prefix starts its own: the cost stays linear in the
 /// bytes of the prefixes, not quadratic in their number.
 fn covered_prefixes(
-    routes: &[RouteRef<'_>],
+    routes: &[Analysed<'_>],
     prefixed: &[PrefixMatch<'_>],
     findings: &mut Vec<Finding>,
 ) {
@@ -331,7 +393,7 @@ fn covered_prefixes(
     for (later, earlier) in covered {
         let (b, a) = (&prefixed[later], &prefixed[earlier]);
         findings.push(warning(
-            routes[b.at.0].path().field("match").index(b.at.1),
+            routes[b.at.0].owner.path().field("match").index(b.at.1),
             format!(
                 "this match is never used: prefix {:?} starts with {:?} of {}.match[{}], which \
                  comes first with the same other conditions and takes its requests: put the \

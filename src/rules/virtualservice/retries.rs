@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::RouteRef;
-use super::http::Blocks;
+use super::view::Blocks;
 use crate::rules::durations;
 use crate::rules::numbers::{IntType, Integer, integer};
 use crate::rules::{FieldPath, Finding, Rule, Severity};

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::RouteRef;
-use super::http::Blocks;
 use super::re2::Patterns;
+use super::view::Blocks;
 use crate::rules::{FieldPath, Finding, Rule, Severity};
 
 const RULE: Rule = Rule::VirtualServiceRewrite;

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::fault::{self, percentage_value};
 use super::tls_match::check_gateway_domain;
-use super::{destinations, route_lists, section};
+use super::view::Routes;
+use super::{Destination, section};
 use crate::rules::domains::is_label;
 use crate::rules::names::{
     check_fqdn, check_wildcard_domain, first_overlaps, is_ip, service_namespace,
@@ -23,26 +24,24 @@ const MESH: &str = "mesh";
 /// The gateway name of mesh-external clients such as Cloud Run services.
 const EXTERNAL_MESH: &str = "external-mesh";
 
-/// Runs the structural rules.
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+/// Runs the structural rules over the routes `all` of the subject's spec.
+pub(super) fn evaluate(subject: &Subject<'_>, all: &Routes<'_>, findings: &mut Vec<Finding>) {
     let spec = subject.spec();
-    let mut findings = Vec::new();
     let gateways = spec_list(spec, "gateways", Value::as_str);
-    hosts(spec, &gateways, &mut findings);
-    routes(spec, &mut findings);
-    destination_fields(spec, &mut findings);
-    weights(spec, subject.min_istio_version, &mut findings);
-    fault::faults(spec, &mut findings);
-    mirrors(spec, &mut findings);
-    gateway_names(&gateways, &mut findings);
+    hosts(spec, &gateways, findings);
+    routes(spec, all, findings);
+    destination_fields(all, findings);
+    weights(all, subject.min_istio_version, findings);
+    fault::faults(&all.http, findings);
+    mirrors(all, findings);
+    gateway_names(&gateways, findings);
     findings.extend(export_to::evaluate(
         subject,
         spec,
         Rule::VirtualServiceExportTo,
         false,
     ));
-    external_mesh(subject, spec, &gateways, &mut findings);
-    findings
+    external_mesh(subject, &all.destinations, &gateways, findings);
 }
 
 /// A field by its camelCase name. The structural rules do not read snake_case spellings: those
@@ -135,7 +134,7 @@ fn has_sni_hosts(spec: &Map<String, Value>) -> bool {
     })
 }
 
-fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+fn routes(spec: &Map<String, Value>, all: &Routes<'_>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceRoutes;
     if ["http", "tcp", "tls"]
         .iter()
@@ -147,11 +146,21 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             "a VirtualService needs http, tcp or tls routes",
         ));
     }
-    for owner in section(spec, "http") {
-        let route = owner.route;
-        let has = |name: &str| field(route, name).is_some_and(|(_, v)| !v.is_null());
-        let has_route =
-            matches!(field(route, "route"), Some((_, Value::Array(list))) if !list.is_empty());
+    for http in &all.http {
+        let (owner, blocks) = (http.owner, &http.blocks);
+        let has = |name: &str| {
+            let block = match name {
+                "redirect" => blocks.redirect,
+                "directResponse" => blocks.direct_response,
+                "delegate" => blocks.delegate,
+                "fault" => blocks.fault,
+                "rewrite" => blocks.rewrite,
+                "mirror" => blocks.mirror,
+                _ => blocks.mirrors,
+            };
+            block.is_some_and(|v| !v.is_null())
+        };
+        let has_route = matches!(blocks.route, Some(Value::Array(list)) if !list.is_empty());
         if !has_route && !has("redirect") && !has("directResponse") && !has("delegate") {
             findings.push(error(
                 rule,
@@ -201,8 +210,8 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
             ));
         }
     }
-    for (name, what) in [("tcp", "TCP"), ("tls", "TLS")] {
-        for owner in section(spec, name) {
+    for (name, what, section) in [("tcp", "TCP", &all.tcp), ("tls", "TLS", &all.tls)] {
+        for owner in section {
             if !matches!(field(owner.route, "route"), Some((_, Value::Array(list))) if !list.is_empty())
             {
                 findings.push(error(
@@ -224,30 +233,27 @@ fn routes(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
     }
 }
 
-fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+fn destination_fields(all: &Routes<'_>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceDestinations;
     // Large VirtualServices name the same few hosts thousands of times: check each once.
     let mut valid_hosts: HashSet<&str> = HashSet::new();
-    for list in route_lists(spec) {
-        for (j, entry) in list.entries.iter().enumerate() {
-            if entry
-                .as_object()
-                .is_some_and(|e| field(e, "destination").is_none())
-            {
+    for view in &all.lists {
+        for entry in all.entries(view) {
+            if entry.fields.is_some() && entry.destination.is_none() {
                 findings.push(error(
                     rule,
-                    list.path().index(j).field("destination"),
+                    view.list.path().index(entry.index).field("destination"),
                     "destination is required: name the host to route to",
                 ));
             }
         }
     }
-    for found in destinations(spec) {
-        let Some(destination) = found.value.as_object() else {
+    for found in &all.destinations {
+        if !found.value.is_object() {
             continue;
-        };
+        }
         let path = || found.path();
-        match field(destination, "host").and_then(|(_, h)| h.as_str()) {
+        match found.host.and_then(Value::as_str) {
             None | Some("") => {
                 findings.push(error(
                     rule,
@@ -273,17 +279,17 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 }
             }
         }
-        if let Some((key, Value::String(subset))) = field(destination, "subset")
+        if let Some(Value::String(subset)) = found.subset
             && !subset.is_empty()
             && !is_label(subset)
         {
             findings.push(error(
                 rule,
-                path().field(key),
+                path().field("subset"),
                 format!("subset `{subset}` is not a DNS-1123 label (letters, digits, '-'): use the subset's name"),
             ));
         }
-        if let Some((key, Value::Object(port))) = field(destination, "port") {
+        if let Some(Value::Object(port)) = found.port {
             // A port selector without a number selects no port: Istio refuses it.
             let message = match port.get("number") {
                 Some(number) => port_problem(number),
@@ -292,7 +298,7 @@ fn destination_fields(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
                 }
             };
             if let Some(message) = message {
-                findings.push(error(rule, path().field(key).field("number"), message));
+                findings.push(error(rule, path().field("port").field("number"), message));
             }
         }
     }
@@ -312,18 +318,19 @@ pub(super) fn port_problem(number: &Value) -> Option<String> {
 /// Istio validates that weights add up to 100 before 1.15 and scales them from then on.
 const WEIGHTS_SCALED_SINCE: IstioVersion = IstioVersion::new(1, 15);
 
-fn weights(spec: &Map<String, Value>, oldest: IstioVersion, findings: &mut Vec<Finding>) {
+fn weights(all: &Routes<'_>, oldest: IstioVersion, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceWeights;
-    for list in route_lists(spec) {
+    for view in &all.lists {
+        let list = &view.list;
         // Weights are int32: the sum of any number of them fits an i128.
         let mut total: i128 = 0;
         // A weight outside int32 is its own error; a total with it left out would mislead.
         let mut all_int32 = true;
-        for (j, entry) in list.entries.iter().enumerate() {
-            let Some(weight) = entry.get("weight") else {
+        for entry in all.entries(view) {
+            let Some(weight) = entry.weight else {
                 continue;
             };
-            let path = || list.path().index(j).field("weight");
+            let path = || list.path().index(entry.index).field("weight");
             match integer(weight, IntType::Int32) {
                 Some(Integer::Value(n)) => {
                     if n < 0 {
@@ -389,39 +396,39 @@ fn weights(spec: &Map<String, Value>, oldest: IstioVersion, findings: &mut Vec<F
     }
 }
 
-fn mirrors(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
+fn mirrors(all: &Routes<'_>, findings: &mut Vec<Finding>) {
     let rule = Rule::VirtualServiceMirror;
-    for owner in section(spec, "http") {
-        let route = owner.route;
-        if let Some((key, percentage)) = field(route, "mirrorPercentage")
+    for http in &all.http {
+        let (owner, blocks) = (http.owner, &http.blocks);
+        if let Some(percentage) = blocks.mirror_percentage
             && let Some(value) = percentage.get("value").and_then(Value::as_f64)
             && !(0.0..=100.0).contains(&value)
         {
             findings.push(error(
                 rule,
-                owner.path().field(key).field("value"),
+                owner.path().field("mirrorPercentage").field("value"),
                 format!("mirror percentage {} is outside 0-100", double_text(value)),
             ));
         }
         // Deprecated (virtualservice-deprecated-fields), but still read: over 100 is refused.
-        if let Some((key, percent)) = field(route, "mirrorPercent")
+        if let Some(percent) = blocks.mirror_percent
             && let Some(Integer::Value(value)) = integer(percent, IntType::Uint32)
             && value > 100
         {
             findings.push(error(
                 rule,
-                owner.path().field(key),
+                owner.path().field("mirrorPercent"),
                 format!(
                     "mirrorPercent {value} is over 100: write mirrorPercentage.value from 0 to 100"
                 ),
             ));
         }
-        if let Some((key, Value::Array(list))) = field(route, "mirrors") {
+        if let Some(Value::Array(list)) = blocks.mirrors {
             for (k, mirror) in list.iter().enumerate() {
                 let Some(mirror) = mirror.as_object() else {
                     continue;
                 };
-                let mirror_path = || owner.path().field(key).index(k);
+                let mirror_path = || owner.path().field("mirrors").index(k);
                 if field(mirror, "destination").is_none() {
                     findings.push(error(
                         rule,
@@ -490,7 +497,7 @@ pub(super) fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<F
 /// `external-mesh` gateway, and such a VirtualService must live in the destination's namespace.
 fn external_mesh(
     subject: &Subject<'_>,
-    spec: &Map<String, Value>,
+    destinations: &[Destination<'_>],
     gateways: &[(FieldPath, &str)],
     findings: &mut Vec<Finding>,
 ) {
@@ -500,8 +507,8 @@ fn external_mesh(
     }
     let own = subject.object_namespace();
     let mut reported: HashSet<String> = HashSet::new();
-    for found in destinations(spec) {
-        let Some(host) = found.value.get("host").and_then(Value::as_str) else {
+    for found in destinations {
+        let Some(host) = found.host.and_then(Value::as_str) else {
             continue;
         };
         let Some(Some(target)) = service_namespace(host) else {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::section;
+use super::RouteRef;
 use crate::rules::names::{check_wildcard_domain, is_ip};
 use crate::rules::{Finding, Rule, Severity};
 
@@ -15,8 +15,13 @@ const OUTBOUND: &str = "outbound";
 
 /// Checks the SNI hosts of every TLS match. `as_gateway`: `mesh` is not among the gateways, so
 /// the SNI hosts are read as a gateway's.
-pub(super) fn evaluate(spec: &Map<String, Value>, as_gateway: bool, findings: &mut Vec<Finding>) {
-    for owner in section(spec, "tls") {
+pub(super) fn evaluate(
+    spec: &Map<String, Value>,
+    tls: &[RouteRef<'_>],
+    as_gateway: bool,
+    findings: &mut Vec<Finding>,
+) {
+    for owner in tls {
         let Some(Value::Array(requests)) = owner.route.get("match") else {
             continue;
         };

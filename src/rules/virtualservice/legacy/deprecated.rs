@@ -20,9 +20,12 @@ fn deprecated_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Fin
 }
 
 /// Part of `virtualservice-deprecated-fields` for one HTTP route.
-pub(super) fn delay_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let route = owner.route;
-    let Some((fault_key, Value::Object(fault))) = lookup(route, "fault") else {
+pub(super) fn delay_percent(
+    owner: RouteRef<'_>,
+    fault: Option<&Value>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(Value::Object(fault)) = fault else {
         return;
     };
     let Some((delay_key, Value::Object(delay))) = lookup(fault, "delay") else {
@@ -31,7 +34,7 @@ pub(super) fn delay_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let Some(value) = delay.get("percent") else {
         return;
     };
-    let delay_path = owner.path().field(fault_key).field(delay_key);
+    let delay_path = owner.path().field("fault").field(delay_key);
     let field_path = delay_path.field("percent");
     let target_path = delay_path.field("percentage").field("value");
     let percentage_set = delay.contains_key("percentage");

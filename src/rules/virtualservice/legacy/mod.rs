@@ -9,14 +9,14 @@ mod removed;
 
 use std::sync::LazyLock;
 
+use serde_json::Value;
 #[cfg(test)]
 use serde_json::json;
-use serde_json::{Map, Value};
 
-use super::section;
+use super::view::HttpRoute;
 use crate::object::fields::snake_case;
 use crate::rules::converted::{self, Converted};
-use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Subject};
+use crate::rules::{FieldPath, Finding, IstioVersion, Rule, Shared, Subject};
 
 const V1_0: IstioVersion = IstioVersion::new(1, 0);
 const V1_1: IstioVersion = IstioVersion::new(1, 1);
@@ -186,11 +186,12 @@ fn is_destination_legacy_key(key: &str) -> bool {
 }
 
 /// Whether an HTTP route holds any removed field, without looking each one up.
-fn has_legacy_field(route: &Map<String, Value>) -> bool {
-    route.keys().any(|k| is_http_legacy_key(k))
-        || matches!(route.get("route"), Some(Value::Array(list)) if list.iter().any(|d| d.as_object().is_some_and(|d| d.keys().any(|k| is_destination_legacy_key(k)))))
-        || route
-            .get("fault")
+fn has_legacy_field(route: &HttpRoute<'_>) -> bool {
+    let blocks = &route.blocks;
+    (blocks.other_keys && route.owner.route.keys().any(|k| is_http_legacy_key(k)))
+        || matches!(blocks.route, Some(Value::Array(list)) if list.iter().any(|d| d.as_object().is_some_and(|d| d.keys().any(|k| is_destination_legacy_key(k)))))
+        || blocks
+            .fault
             .and_then(|f| f.get("abort"))
             .is_some_and(|abort| abort.get("percent").is_some())
 }
@@ -202,31 +203,24 @@ pub fn converts(parents: &[String], camel_key: &str) -> bool {
 }
 
 /// Runs both rules over `spec.http`, `spec.tls` and every destination.
-pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
+pub fn evaluate(_subject: &Subject<'_>, shared: &Shared<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let spec = subject.spec();
-    for owner in section(spec, "http") {
-        removed::http_route(owner, &mut findings);
+    let routes = shared.routes();
+    for route in &routes.http {
+        removed::http_route(route, &mut findings);
     }
-    for owner in section(spec, "tls") {
-        removed::source_subnets(owner, &mut findings);
+    for owner in &routes.tls {
+        removed::source_subnets(*owner, &mut findings);
     }
-    removed::port_names(spec, &mut findings);
-    for owner in section(spec, "http") {
-        deprecated::delay_percent(owner, &mut findings);
-        // One pass over the route's keys instead of a lookup per spelling of each field.
-        let (mut mirror, mut cors) = (false, false);
-        for key in owner.route.keys() {
-            match key.as_str() {
-                "mirrorPercent" | "mirror_percent" => mirror = true,
-                "corsPolicy" | "cors_policy" => cors = true,
-                _ => {}
-            }
-        }
-        if mirror {
+    removed::port_names(&routes.destinations, &mut findings);
+    for route in &routes.http {
+        let (owner, blocks) = (route.owner, &route.blocks);
+        deprecated::delay_percent(owner, blocks.fault, &mut findings);
+        // A snake_case spelling is among the keys the view does not name.
+        if blocks.mirror_percent.is_some() || blocks.other_keys {
             deprecated::mirror_percent(owner, &mut findings);
         }
-        if cors {
+        if blocks.cors.is_some() || blocks.other_keys {
             deprecated::allow_origin(owner, &mut findings);
         }
     }
@@ -280,7 +274,7 @@ mod tests {
     fn run(http: Value) -> Vec<Finding> {
         let object = json!({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
                             "spec": {"hosts": ["ratings"], "http": http}});
-        evaluate(&Subject {
+        judged(&Subject {
             kind: ObjectKind::VirtualService,
             operation: Operation::Create,
             object: &object,
@@ -290,6 +284,11 @@ mod tests {
             origin: crate::rules::Origin::Request,
             min_istio_version: crate::rules::DEFAULT_MIN_ISTIO_VERSION,
         })
+    }
+
+    /// The findings of both rules for `subject`.
+    fn judged(subject: &Subject<'_>) -> Vec<Finding> {
+        evaluate(subject, &Shared::new(subject))
     }
 
     fn summary(findings: &[Finding]) -> Vec<(&'static str, String, Severity, bool)> {
@@ -573,7 +572,7 @@ mod tests {
     fn source_subnet_is_removed_from_tls_matches() {
         let object = json!({"spec": {"hosts": ["a"], "tls": [{"match": [{"sniHosts": ["a"], "sourceSubnet": "10.0.0.0/8"}],
                             "route": [{"destination": {"host": "a"}}]}]}});
-        let findings = evaluate(&Subject::created(ObjectKind::VirtualService, &object));
+        let findings = judged(&Subject::created(ObjectKind::VirtualService, &object));
         assert_eq!(
             summary(&findings),
             [(

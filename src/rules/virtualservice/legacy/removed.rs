@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::super::RouteRef;
+use super::super::view::HttpRoute;
+use super::super::{Destination, RouteRef};
 use super::{
     FieldPath, HeaderTarget, V1_0, V1_1, float_text, has_legacy_field, header_fields,
     percent_change, percent_conversion,
 };
 use crate::object::fields::{lookup, spellings};
+use crate::object::path::Segment;
 use crate::rules::edit::{Editor, navigate};
 use crate::rules::{Change, Finding, Fix, Rule, Severity};
 
@@ -48,9 +50,9 @@ fn legacy_finding(path: FieldPath, message: String, fix: Option<Fix>) -> Finding
 /// `http[i]`: websocketUpgrade, the header fields at both levels and `fault.abort.percent`,
 /// converted with one editor so that their operations apply in order. A header that cannot be
 /// merged (same name, other value) leaves the whole route unfixed.
-pub(super) fn http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let route = owner.route;
-    if !has_legacy_field(route) {
+pub(super) fn http_route(http: &HttpRoute<'_>, findings: &mut Vec<Finding>) {
+    let (owner, route) = (http.owner, http.owner.route);
+    if !has_legacy_field(http) {
         return;
     }
     let mut occurrences = Vec::new();
@@ -110,7 +112,7 @@ pub(super) fn http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
         return;
     }
     let path = &owner.path();
-    let route_value = Value::Object(route.clone());
+    let route_value = Value::Object(touched_members(route, &occurrences));
 
     let problems = header_problems(&route_value, &occurrences);
     let mut editor = Editor::new(path.clone(), route_value);
@@ -225,6 +227,30 @@ pub(super) fn http_route(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
 /// Returns the first reason each field (by its path relative to the route) cannot be converted
 /// mechanically. Maps by path, not lists: a route can hold thousands of destinations, each with
 /// its own header fields and target maps.
+/// A copy of the members of `route` that the conversions of `occurrences` read or edit (the
+/// first field of each path they name): the other members play no part in the operations, and
+/// copying the whole route would make a fix's cost grow with everything else it holds.
+fn touched_members(route: &Map<String, Value>, occurrences: &[Occurrence]) -> Map<String, Value> {
+    let head = |path: &FieldPath| match path.segments().first() {
+        Some(Segment::Field(name) | Segment::Key(name)) => Some(name.clone()),
+        _ => None,
+    };
+    let mut names: Vec<String> = Vec::new();
+    for occurrence in occurrences {
+        names.extend(head(&occurrence.rel));
+        match &occurrence.kind {
+            LegacyKind::Header { target_rel, .. } => names.extend(head(target_rel)),
+            LegacyKind::AbortPercent { abort_rel, .. } => names.extend(head(abort_rel)),
+            LegacyKind::Websocket => {}
+        }
+    }
+    route
+        .iter()
+        .filter(|(key, _)| names.contains(key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
 fn header_problems(route: &Value, occurrences: &[Occurrence]) -> HashMap<FieldPath, String> {
     let mut problems: HashMap<FieldPath, String> = HashMap::new();
     let mut planned: HashMap<&FieldPath, Map<String, Value>> = HashMap::new();
@@ -320,11 +346,9 @@ pub(super) fn source_subnets(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// `destination.port.name`: needs the service's port table, so it is reported, never fixed.
-pub(super) fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>) {
-    for found in super::super::destinations(spec) {
-        let Some((port_key, Value::Object(port))) =
-            found.value.as_object().and_then(|d| lookup(d, "port"))
-        else {
+pub(super) fn port_names(destinations: &[Destination<'_>], findings: &mut Vec<Finding>) {
+    for found in destinations {
+        let Some(Value::Object(port)) = found.port else {
             continue;
         };
         if let Some(name) = port.get("name") {
@@ -332,7 +356,7 @@ pub(super) fn port_names(spec: &Map<String, Value>, findings: &mut Vec<Finding>)
                 .as_str()
                 .map_or_else(|| name.to_string(), |s| format!("\"{s}\""));
             findings.push(legacy_finding(
-                found.path().field(port_key).field("name"),
+                found.path().field("port").field("name"),
                 format!("removed in Istio 1.5, dropped by current CRDs: set port.number to the number of port {shown}"),
                 None,
             ));
