@@ -2,6 +2,7 @@
 //! ratcheting) to the findings of the rules, and turns them into what each webhook does with
 //! them — the decision table of the README, in one place.
 
+use crate::object::fields::member;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -162,11 +163,9 @@ impl Engine {
     fn is_exempt(&self, request: &Request<'_>) -> bool {
         let policy = &self.policy;
         let namespace = match request.subject.kind {
-            ObjectKind::Namespace => request
-                .subject
-                .object
-                .pointer("/metadata/name")
-                .and_then(Value::as_str),
+            ObjectKind::Namespace => {
+                member(request.subject.object, &["metadata", "name"]).and_then(Value::as_str)
+            }
             _ => request.subject.object_namespace(),
         };
         namespace.is_some_and(|ns| policy.exempt_namespaces.contains(ns))

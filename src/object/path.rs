@@ -65,8 +65,9 @@ impl FieldPath {
 
     /// This path followed by `rest`.
     pub fn join(&self, rest: &FieldPath) -> Self {
-        let mut segments = self.0.clone();
-        segments.extend(rest.0.iter().cloned());
+        let mut segments = Vec::with_capacity(self.0.len() + rest.0.len());
+        segments.extend_from_slice(&self.0);
+        segments.extend_from_slice(&rest.0);
         Self(segments)
     }
 
@@ -76,7 +77,9 @@ impl FieldPath {
     }
 
     fn with(&self, segment: Segment) -> Self {
-        let mut segments = self.0.clone();
+        // Sized for the new step: a clone has no room to spare, and the push would reallocate.
+        let mut segments = Vec::with_capacity(self.0.len() + 1);
+        segments.extend_from_slice(&self.0);
         segments.push(segment);
         Self(segments)
     }

@@ -3,6 +3,7 @@
 //! reason, or no such rule). Whether an annotation is honoured is the policy's business (the
 //! engine's `allowIgnoreAnnotations`), not the object's.
 
+use crate::object::fields::member;
 use serde_json::{Map, Value};
 
 use super::{FieldPath, Finding, Rule, Severity, Subject};
@@ -14,7 +15,7 @@ pub const PREFIX: &str = "ignore.meshgate.io/";
 const MAX_REASON_BYTES: usize = 512;
 
 fn annotations(object: &Value) -> Option<&Map<String, Value>> {
-    object.pointer("/metadata/annotations")?.as_object()
+    member(object, &["metadata", "annotations"])?.as_object()
 }
 
 /// Whether an annotation can silence `rule`: every rule but `ignore-annotation`, which is what
@@ -129,10 +130,10 @@ mod tests {
     #[test]
     fn annotations_that_silence_nothing_are_findings() {
         let vs = object(json!({
-            "ignore.meshgate.io/virtualservice-weights": "canary",
+            "ignore.meshgate.io/nothing-like-it": "x",
             "ignore.meshgate.io/virtualservice-hosts": " ",
             "ignore.meshgate.io/virtualservice-weight": "typo",
-            "ignore.meshgate.io/nothing-like-it": "x",
+            "ignore.meshgate.io/virtualservice-weights": "canary",
         }));
         let found: Vec<(String, String)> =
             evaluate(&Subject::created(ObjectKind::VirtualService, &vs))
@@ -143,16 +144,16 @@ mod tests {
             found,
             [
                 (
+                    "metadata.annotations[ignore.meshgate.io/nothing-like-it]".to_string(),
+                    "`nothing-like-it` is no rule id, so this annotation silences nothing: `meshgate rules` lists them".to_string()
+                ),
+                (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-hosts]".to_string(),
                     "no reason given, so it silences nothing: write why the rule does not apply here".to_string()
                 ),
                 (
                     "metadata.annotations[ignore.meshgate.io/virtualservice-weight]".to_string(),
                     "`virtualservice-weight` is no rule id, so this annotation silences nothing: did you mean ignore.meshgate.io/virtualservice-weights?".to_string()
-                ),
-                (
-                    "metadata.annotations[ignore.meshgate.io/nothing-like-it]".to_string(),
-                    "`nothing-like-it` is no rule id, so this annotation silences nothing: `meshgate rules` lists them".to_string()
                 ),
             ]
         );

@@ -23,6 +23,7 @@ mod suggest;
 pub mod virtualservice;
 pub mod vocabulary;
 
+use crate::object::fields::member;
 use std::fmt;
 use std::str::FromStr;
 
@@ -386,11 +387,9 @@ impl<'a> Subject<'a> {
 
     /// The object's namespace, from the request or from `metadata.namespace`.
     pub fn object_namespace(&self) -> Option<&'a str> {
-        self.namespace.filter(|ns| !ns.is_empty()).or_else(|| {
-            self.object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-        })
+        self.namespace
+            .filter(|ns| !ns.is_empty())
+            .or_else(|| member(self.object, &["metadata", "namespace"]).and_then(Value::as_str))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Namespace injection labels (docs/rules.md): which injector a namespace selects, and
 //! the repair that keeps the label the request itself set.
 
+use crate::object::fields::member;
 use serde_json::{Map, Value};
 
 use super::{
@@ -29,7 +30,7 @@ pub fn evaluate(subject: &Subject<'_>) -> Vec<Finding> {
 }
 
 fn labels_of(object: &Value) -> Option<&Map<String, Value>> {
-    object.pointer("/metadata/labels")?.as_object()
+    member(object, &["metadata", "labels"])?.as_object()
 }
 
 fn label<'a>(labels: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a str> {
@@ -41,8 +42,7 @@ fn label_path(key: &str) -> FieldPath {
 }
 
 fn namespace_name(object: &Value) -> &str {
-    object
-        .pointer("/metadata/name")
+    member(object, &["metadata", "name"])
         .and_then(Value::as_str)
         .unwrap_or("NAME")
 }

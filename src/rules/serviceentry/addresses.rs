@@ -2,6 +2,7 @@
 //! `serviceentry-addresses-required` (IST0134: a TCP port with no address to route it by).
 
 use super::{Entry, error};
+use crate::object::fields::member;
 use crate::rules::names::parse_ip_or_cidr;
 use crate::rules::vocabulary::{Protocol, Resolution};
 use crate::rules::{FieldPath, Finding, Rule, Severity};
@@ -39,8 +40,7 @@ pub(super) fn required(object: &Value, entry: &Entry<'_>, findings: &mut Vec<Fin
     if !entry.addresses.is_empty() {
         return;
     }
-    let allocated = object
-        .pointer("/status/addresses")
+    let allocated = member(object, &["status", "addresses"])
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
     if allocated {

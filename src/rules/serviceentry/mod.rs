@@ -11,6 +11,7 @@ mod ports;
 mod resolution;
 mod workload_selector;
 
+use crate::object::fields::member;
 use serde_json::{Map, Value};
 
 use super::numbers::{IntType, Integer, integer};
@@ -119,9 +120,7 @@ impl<'a> Entry<'a> {
             location: spec.get("location").and_then(Value::as_str),
             selector: lookup(spec, "workloadSelector")
                 .map(|(key, value)| (FieldPath::fields("spec").field(key), value)),
-            labels: object
-                .pointer("/metadata/labels")
-                .and_then(Value::as_object),
+            labels: member(object, &["metadata", "labels"]).and_then(Value::as_object),
         }
     }
 }

@@ -69,7 +69,6 @@ type Seen = (usize, usize);
 
 /// The matches seen so far: each with where it stands and the next one of the same
 /// fingerprint, and the first of each fingerprint. Two allocations for any number of matches.
-#[derive(Default)]
 struct SeenMatches<'a> {
     matches: Vec<(Seen, &'a Map<String, Value>, Option<usize>)>,
     /// Keyed by the default (keyed) hasher: fingerprints are unkeyed, so a crafted object could
@@ -110,8 +109,15 @@ impl<'a> SeenMatches<'a> {
 fn routes(routes: &[Analysed<'_>], http: bool, findings: &mut Vec<Finding>) {
     let mut catch_all: Option<usize> = None;
     // The matches seen so far, by fingerprint.
-    let mut seen = SeenMatches::default();
-    let mut prefixed: Vec<PrefixMatch<'_>> = Vec::new();
+    if routes.is_empty() {
+        return;
+    }
+    // Most routes have one match: sized for that, the lists grow rarely.
+    let mut seen = SeenMatches {
+        matches: Vec::with_capacity(routes.len()),
+        first: HashMap::with_capacity(routes.len()),
+    };
+    let mut prefixed: Vec<PrefixMatch<'_>> = Vec::with_capacity(routes.len());
     for (r, route) in routes.iter().enumerate() {
         let owner = route.owner;
         let requests = match route.matches {
@@ -367,6 +373,9 @@ fn covered_prefixes(
     prefixed: &[PrefixMatch<'_>],
     findings: &mut Vec<Finding>,
 ) {
+    if prefixed.len() < 2 {
+        return;
+    }
     let mut order: Vec<usize> = (0..prefixed.len()).collect();
     order.sort_unstable_by(|&a, &b| prefixed[a].prefix.cmp(prefixed[b].prefix).then(a.cmp(&b)));
     let mut ancestors: Vec<usize> = Vec::new();
