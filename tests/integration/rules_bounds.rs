@@ -596,6 +596,66 @@ fn a_revision_label_added_to_an_opted_out_ambient_namespace_is_fixed_in_one_pass
     );
 }
 
+/// The `virtualservice-unreachable` findings: `(path, message)`.
+fn unreachable(object: &Value) -> Vec<(String, String)> {
+    evaluate(ObjectKind::VirtualService, object)
+        .into_iter()
+        .filter(|f| f.rule == Rule::VirtualServiceUnreachable)
+        .map(|f| (f.path.to_string(), f.message))
+        .collect()
+}
+
+#[test]
+fn twenty_thousand_repeated_matches_each_name_the_first() {
+    let route = |i: usize| {
+        json!({"name": format!("r{i}"), "match": [{"uri": {"exact": "/checkout"}, "port": 8080}],
+               "route": [{"destination": {"host": "ratings"}}]})
+    };
+    let object = virtual_service(
+        json!({"hosts": ["ratings"], "http": (0..MANY).map(route).collect::<Vec<_>>()}),
+    );
+    let found = unreachable(&object);
+    // Each later route: its one match repeats route 0's, so the match and the route are reported.
+    assert_eq!(found.len(), 2 * (MANY - 1));
+    assert_eq!(
+        found[0],
+        (
+            "spec.http[1].match[0]".to_string(),
+            "this match is never used: spec.http[0] (\"r0\").match[0] matches the same requests \
+             first: remove it, or change its conditions"
+                .to_string()
+        )
+    );
+    assert!(found.chunks(2).enumerate().all(|(i, pair)| {
+        pair[0].0 == format!("spec.http[{}].match[0]", i + 1)
+            && pair[0].1.contains("spec.http[0] (\"r0\").match[0]")
+            && pair[1].0 == format!("spec.http[{}]", i + 1)
+    }));
+}
+
+#[test]
+fn twenty_thousand_prefixes_under_one_are_each_reported_once() {
+    let route = |i: usize| {
+        let prefix = if i == 0 {
+            "/api".to_string()
+        } else {
+            format!("/api/{i}")
+        };
+        json!({"match": [{"uri": {"prefix": prefix}}], "route": [{"destination": {"host": "ratings"}}]})
+    };
+    let object = virtual_service(
+        json!({"hosts": ["ratings"], "http": (0..MANY).map(route).collect::<Vec<_>>()}),
+    );
+    let found = unreachable(&object);
+    assert_eq!(found.len(), MANY - 1);
+    // In route order, each naming the first prefix, however many others also cover it
+    // (`/api/1` covers `/api/10`, which comes later).
+    assert!(found.iter().enumerate().all(|(i, (path, message))| {
+        *path == format!("spec.http[{}].match[0]", i + 1)
+            && message.contains("starts with \"/api\" of spec.http[0].match[0]")
+    }));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 

@@ -263,13 +263,17 @@ enum Condition<'a> {
 
 impl<'a> Condition<'a> {
     fn of(condition: Option<&'a Value>) -> Self {
-        let text = |key| {
-            condition
-                .and_then(|c| c.get(key))
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-        };
-        match (text("exact"), text("prefix")) {
+        // One pass over the condition's keys; `exact` wins over `prefix`, as in Istio.
+        let (mut exact, mut prefix) = (None, None);
+        for (kind, text) in condition.and_then(Value::as_object).into_iter().flatten() {
+            let text = text.as_str().filter(|t| !t.is_empty());
+            match kind.as_str() {
+                "exact" => exact = text,
+                "prefix" => prefix = text,
+                _ => {}
+            }
+        }
+        match (exact, prefix) {
             (Some(exact), _) => Condition::Exact(exact),
             (None, Some(prefix)) => Condition::Prefix(prefix),
             (None, None) => Condition::None,
@@ -376,11 +380,17 @@ fn covered_prefixes(
     if prefixed.len() < 2 {
         return;
     }
-    let mut order: Vec<usize> = (0..prefixed.len()).collect();
-    order.sort_unstable_by(|&a, &b| prefixed[a].prefix.cmp(prefixed[b].prefix).then(a.cmp(&b)));
+    // Sorted by prefix, then by position: the prefixes sit beside their indices for the sort.
+    let mut sorted: Vec<(&str, usize)> = prefixed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.prefix, i))
+        .collect();
+    sorted.sort_unstable();
+    let order = sorted.into_iter().map(|(_, i)| i);
     let mut ancestors: Vec<usize> = Vec::new();
     let mut covered: Vec<(usize, usize)> = Vec::new();
-    for &later in &order {
+    for later in order {
         let text = prefixed[later].prefix;
         while ancestors
             .last()

@@ -114,15 +114,17 @@ pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec
 /// The route's `timeout`: Istio refuses one under 1ms, `0s` included, which Envoy would read as
 /// no timeout; leaving the field out says that.
 fn timeout_problem(timeout: &str, owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
-    let message = match durations::parse(timeout) {
-        Some(duration) if duration.nanos() == 0 => format!(
+    // A valid timeout is read once; the zero case is told apart only on the error path.
+    let Some(problem) = durations::problem(timeout) else {
+        return;
+    };
+    let message = if durations::parse(timeout).is_some_and(|d| d.nanos() == 0) {
+        format!(
             "timeout {timeout} is refused by Istio, which takes 1ms or more: leave timeout out \
              for no route timeout, or write one such as 15s"
-        ),
-        _ => match durations::problem(timeout) {
-            Some(problem) => format!("timeout: {problem}"),
-            None => return,
-        },
+        )
+    } else {
+        format!("timeout: {problem}")
     };
     findings.push(error(owner.path().field("timeout"), message));
 }

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use super::super::view::HttpRoute;
 use super::super::{Destination, RouteRef};
 use super::{
-    FieldPath, HeaderTarget, V1_0, V1_1, float_text, has_legacy_field, header_fields,
-    percent_change, percent_conversion,
+    Conversion, DESTINATION_KEYS, FieldPath, HTTP_KEYS, HeaderTarget, V1_0, V1_1, float_text,
+    has_legacy_field, percent_change, percent_conversion, removed_members,
 };
 use crate::object::fields::{lookup, spellings};
 use crate::object::path::Segment;
@@ -56,23 +56,20 @@ pub(super) fn http_route(http: &HttpRoute<'_>, findings: &mut Vec<Finding>) {
         return;
     }
     let mut occurrences = Vec::new();
-    for (key, _) in spellings(route, "websocketUpgrade") {
+    for (field, key, value) in removed_members(route, &HTTP_KEYS) {
+        let kind = match field.conversion {
+            Conversion::Websocket => LegacyKind::Websocket,
+            Conversion::Header(target) => LegacyKind::Header {
+                target_rel: target.rel(),
+                target,
+                value: value.clone(),
+            },
+            _ => continue,
+        };
         occurrences.push(Occurrence {
             rel: FieldPath::fields(key),
-            kind: LegacyKind::Websocket,
+            kind,
         });
-    }
-    for (field, target) in header_fields(&["http"]) {
-        for (key, value) in spellings(route, field) {
-            occurrences.push(Occurrence {
-                rel: FieldPath::fields(key),
-                kind: LegacyKind::Header {
-                    target_rel: target.rel(),
-                    target,
-                    value: value.clone(),
-                },
-            });
-        }
     }
     if let Some((route_key, Value::Array(destinations))) = lookup(route, "route") {
         for (j, destination) in destinations.iter().enumerate() {
@@ -80,17 +77,18 @@ pub(super) fn http_route(http: &HttpRoute<'_>, findings: &mut Vec<Finding>) {
                 continue;
             };
             let base = FieldPath::fields(route_key).index(j);
-            for (field, target) in header_fields(&["http", "route"]) {
-                for (key, value) in spellings(destination, field) {
-                    occurrences.push(Occurrence {
-                        rel: base.field(key),
-                        kind: LegacyKind::Header {
-                            target_rel: base.join(&target.rel()),
-                            target,
-                            value: value.clone(),
-                        },
-                    });
-                }
+            for (field, key, value) in removed_members(destination, &DESTINATION_KEYS) {
+                let Conversion::Header(target) = field.conversion else {
+                    continue;
+                };
+                occurrences.push(Occurrence {
+                    rel: base.field(key),
+                    kind: LegacyKind::Header {
+                        target_rel: base.join(&target.rel()),
+                        target,
+                        value: value.clone(),
+                    },
+                });
             }
         }
     }
