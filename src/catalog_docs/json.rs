@@ -120,7 +120,7 @@ mod tests {
             .position(|r| *r == Rule::VirtualServiceWeights)
             .unwrap()];
         assert_eq!(weights["severity"], "error");
-        assert_eq!(weights["otherSeverities"][0]["severity"], "warning");
+        assert_eq!(weights["otherSeverities"][0]["severity"], "info");
         assert_eq!(weights["istioAnalyzer"][0]["code"], "IST0106");
         assert_eq!(weights["fixedBy"], serde_json::json!([]));
     }

@@ -164,13 +164,13 @@ pub const WEIGHTS: RuleDoc = RuleDoc {
     kinds: VIRTUAL_SERVICE,
     severity: Severity::Error,
     other_severities: &[(
-        Severity::Warning,
+        Severity::Info,
         "the weights of several destinations add up to neither 0 nor 100 and minIstioVersion is \
          1.15 or later",
     )],
     checks: "Destination weights are whole numbers and not negative; when a route has several \
         destinations their weights do not add up to 0, and add up to 100: an error while the \
-        policy's minIstioVersion is below 1.15, a warning from 1.15 on.",
+        policy's minIstioVersion is below 1.15, a note (info) from 1.15 on.",
     why: "Weights split traffic between destinations: a canary, or the move to a new backend \
         during a migration. Istio rejects negative weights and a total of 0 (what remains when a \
         GitOps tool strips the weights a rollout controller manages); meshgate denies them too, \
@@ -180,7 +180,9 @@ pub const WEIGHTS: RuleDoc = RuleDoc {
         by the other, and a split written as 90/20 sends 82 % and 18 %, not what was reviewed. \
         So while minIstioVersion (default 1.4) names a control plane before 1.15 it is an error: \
         that control plane would refuse the object, and a botched cutover must not pass CI. From \
-        1.15 on it is a warning, as every control plane left scales the weights.",
+        1.15 on every control plane left accepts and scales the weights, as Istio's validation \
+        does, so it is a note: the webhook still sends it to the client as a warning (only \
+        errors are denied), but `check --fail-on warning` does not fail on it.",
     fix: "",
     failing: "\
 apiVersion: networking.istio.io/v1

@@ -382,9 +382,10 @@ fn weights(all: &Routes<'_>, oldest: IstioVersion, findings: &mut Vec<Finding>) 
                 ),
             ));
         } else if total != 100 {
+            // Accepted by every control plane left, as Istio's validation accepts it: a note.
             findings.push(Finding::new(
                 rule,
-                Severity::Warning,
+                Severity::Info,
                 list.path(),
                 format!(
                     "weights add up to {total}, not 100: Istio {WEIGHTS_SCALED_SINCE} and later \
@@ -768,7 +769,7 @@ mod tests {
         assert_eq!(
             judged(IstioVersion::new(1, 15)),
             [(
-                Warning,
+                Info,
                 "weights add up to 110, not 100: Istio 1.15 and later (minIstioVersion is 1.15) \
                  scale them to 100; make them add up to 100 to say what you mean"
                     .to_string()
