@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod lint;
 pub mod manifest;
+pub mod mesh;
 pub mod metrics;
 pub mod object;
 pub mod policy;

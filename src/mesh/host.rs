@@ -1,0 +1,171 @@
+//! Host names as Istio resolves them between objects (`pilot/pkg/model`'s
+//! `ResolveShortnameToFQDN`): a name without a dot is a Service of the referring object's
+//! namespace, every other name is taken as written; and which hosts a wildcard covers
+//! (`host.Name.Matches`).
+
+use std::collections::HashMap;
+
+/// The DNS domain of Kubernetes Services, which Istio appends to short names.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// The name `host`, written in an object of `namespace`, refers to: `reviews` in `shop` is
+/// `reviews.shop.svc.cluster.local`; `reviews.prod`, `reviews.prod.svc.cluster.local`,
+/// `api.example.com`, `*.example.com`, `*` and IP addresses stay as written (Istio does not
+/// complete a name with a dot, so `reviews.prod` names no Service). Lower-cased: DNS names
+/// compare without case.
+pub fn resolve(host: &str, namespace: &str) -> String {
+    let host = host.to_ascii_lowercase();
+    if host.is_empty() || host == "*" || host.contains('.') || host.contains(':') {
+        return host;
+    }
+    format!(
+        "{host}.{}.svc.{CLUSTER_DOMAIN}",
+        namespace.to_ascii_lowercase()
+    )
+}
+
+/// Whether the host `pattern` (a name, `*.suffix` or `*`) covers the resolved host `name`:
+/// equal, or `name` ends with the wildcard's suffix. A wildcard `name` is covered only by an
+/// equal or wider wildcard.
+pub fn covers(pattern: &str, name: &str) -> bool {
+    match (pattern.strip_prefix('*'), name.strip_prefix('*')) {
+        (Some(suffix), Some(name_suffix)) => name_suffix.ends_with(suffix),
+        (Some(suffix), None) => name.ends_with(suffix),
+        (None, Some(_)) => false,
+        (None, None) => pattern == name,
+    }
+}
+
+/// The namespace of a Service host `name.namespace.svc.cluster.local`, if it is one.
+pub fn service_namespace(host: &str) -> Option<(&str, &str)> {
+    let rest = host.strip_suffix(CLUSTER_DOMAIN)?.strip_suffix(".svc.")?;
+    let (name, namespace) = rest.split_once('.')?;
+    (!name.is_empty() && !namespace.is_empty() && !namespace.contains('.'))
+        .then_some((name, namespace))
+}
+
+/// Values by host, found for a resolved host by its name and by every wildcard that covers it:
+/// one hash look-up per label of the host, however many hosts the map holds.
+#[derive(Debug, Clone)]
+pub struct HostMap<T> {
+    /// By exact name.
+    exact: HashMap<String, Vec<T>>,
+    /// By the suffix after a wildcard's `*` (`.example.com`; empty for `*`).
+    wildcards: HashMap<String, Vec<T>>,
+}
+
+impl<T> Default for HostMap<T> {
+    fn default() -> Self {
+        HostMap {
+            exact: HashMap::new(),
+            wildcards: HashMap::new(),
+        }
+    }
+}
+
+impl<T> HostMap<T> {
+    /// Files `value` under the resolved host `host` (a name, `*.suffix` or `*`).
+    pub fn insert(&mut self, host: &str, value: T) {
+        match host.strip_prefix('*') {
+            Some(suffix) => self.wildcards.entry(suffix.to_string()),
+            None => self.exact.entry(host.to_string()),
+        }
+        .or_default()
+        .push(value);
+    }
+
+    /// The values filed under `host` or a wildcard that covers it: exact ones first, then the
+    /// wildcards from the narrowest. A wildcard `host` is matched by name only.
+    pub fn matching<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a T> + 'a {
+        let lists: Vec<&'a Vec<T>> = match host.strip_prefix('*') {
+            Some(suffix) => self.wildcards.get(suffix).into_iter().collect(),
+            None => self
+                .exact
+                .get(host)
+                .into_iter()
+                .chain(
+                    host.match_indices('.')
+                        .map(|(at, _)| &host[at..])
+                        .chain(std::iter::once(""))
+                        .filter_map(|suffix| self.wildcards.get(suffix)),
+                )
+                .collect(),
+        };
+        lists.into_iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_are_services_of_the_referring_namespace() {
+        for (written, resolved) in [
+            ("reviews", "reviews.shop.svc.cluster.local"),
+            ("Reviews", "reviews.shop.svc.cluster.local"),
+            ("reviews.prod", "reviews.prod"),
+            ("reviews.prod.svc", "reviews.prod.svc"),
+            (
+                "reviews.prod.svc.cluster.local",
+                "reviews.prod.svc.cluster.local",
+            ),
+            ("api.example.com", "api.example.com"),
+            ("*.example.com", "*.example.com"),
+            ("*", "*"),
+            ("10.0.0.1", "10.0.0.1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("", ""),
+        ] {
+            assert_eq!(resolve(written, "shop"), resolved, "{written}");
+        }
+    }
+
+    #[test]
+    fn wildcards_cover_their_suffix() {
+        assert!(covers("api.example.com", "api.example.com"));
+        assert!(!covers("api.example.com", "web.example.com"));
+        assert!(covers("*.example.com", "api.example.com"));
+        assert!(covers("*.example.com", "a.b.example.com"));
+        assert!(!covers("*.example.com", "example.com"));
+        assert!(covers("*", "anything.at.all"));
+        assert!(covers("*", "*.example.com"));
+        assert!(covers("*.example.com", "*.eu.example.com"));
+        assert!(!covers("*.eu.example.com", "*.example.com"));
+        assert!(!covers("api.example.com", "*.example.com"));
+    }
+
+    #[test]
+    fn host_maps_find_names_and_covering_wildcards() {
+        let mut map = HostMap::default();
+        for (host, value) in [
+            ("api.example.com", 1),
+            ("*.example.com", 2),
+            ("*", 3),
+            ("*.eu.example.com", 4),
+        ] {
+            map.insert(host, value);
+        }
+        let found = |host: &str| map.matching(host).copied().collect::<Vec<_>>();
+        assert_eq!(found("api.example.com"), [1, 2, 3]);
+        assert_eq!(found("web.eu.example.com"), [4, 2, 3]);
+        assert_eq!(found("example.org"), [3]);
+        assert_eq!(found("*.example.com"), [2]);
+    }
+
+    #[test]
+    fn service_hosts_name_their_namespace() {
+        assert_eq!(
+            service_namespace("reviews.shop.svc.cluster.local"),
+            Some(("reviews", "shop"))
+        );
+        for other in [
+            "reviews.shop",
+            "api.example.com",
+            "a.b.c.svc.cluster.local",
+            ".shop.svc.cluster.local",
+        ] {
+            assert_eq!(service_namespace(other), None, "{other}");
+        }
+    }
+}
