@@ -1,7 +1,10 @@
 //! The index of the mesh: small views of the objects that define destination hosts (Services,
-//! ServiceEntries, GCPBackends) and their subsets (DestinationRules), by resolved host, so that
-//! a cross-object rule answers with look-ups, never a scan. It is fed objects one by one, from
-//! files, a cluster list or a watch alike, and keeps no whole object.
+//! ServiceEntries, GCPBackends), their subsets (DestinationRules), the VirtualServices bound to
+//! them, WorkloadEntries, Namespaces and the injectors installed, by resolved host or name, so
+//! that a cross-object rule answers with look-ups, never a scan. It is fed objects one by one,
+//! from files, a cluster list or a watch alike, and keeps no whole object.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -18,12 +21,29 @@ pub enum Source {
     GcpBackend,
 }
 
+/// Labels, as workloads, endpoints, selectors and subsets carry them.
+pub type Labels = BTreeMap<String, String>;
+
 /// An object that defines a host: which kind, where, and who sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Definer {
     pub source: Source,
     pub namespace: String,
     pub name: String,
+    pub visibility: Visibility,
+    /// A ServiceEntry's endpoints: the labels of each.
+    pub endpoints: Vec<Labels>,
+    /// A ServiceEntry's `workloadSelector` labels.
+    pub selector: Option<Labels>,
+}
+
+/// A VirtualService bound to a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingView {
+    pub namespace: String,
+    pub name: String,
+    /// Its gateways as `namespace/name`, or `mesh` (also when it names none).
+    pub gateways: Vec<String>,
     pub visibility: Visibility,
 }
 
@@ -54,6 +74,54 @@ pub struct Index {
     hosts: HostMap<Definer>,
     /// DestinationRules by resolved host.
     subsets: HostMap<SubsetsView>,
+    /// VirtualServices by resolved host.
+    routing: HostMap<RoutingView>,
+    /// The labels of each namespace's WorkloadEntries.
+    workload_entries: HashMap<String, Vec<Labels>>,
+    /// Each Namespace's labels.
+    namespaces: HashMap<String, Labels>,
+    /// The injector revisions and tags installed: MutatingWebhookConfigurations labelled
+    /// `istio.io/rev` or `istio.io/tag`, istiod Deployments labelled `istio.io/rev`, managed
+    /// control planes' ControlPlaneRevisions.
+    injectors: BTreeSet<String>,
+}
+
+/// The label that names an injector's revision.
+const REVISION: &str = "istio.io/rev";
+/// The label that names a revision tag.
+const TAG: &str = "istio.io/tag";
+
+/// A map of string values (labels), other values left out.
+fn labels(map: Option<&Value>) -> Labels {
+    map.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+        .collect()
+}
+
+/// `metadata.labels[key]` of an object.
+fn label<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    member(object, &["metadata", "labels", key]).and_then(Value::as_str)
+}
+
+/// A gateway reference as Istio resolves it (`resolveGatewayName`): `mesh`, `namespace/name`,
+/// `./name` and a short name in the VirtualService's namespace, `name.namespace[.svc...]`.
+fn gateway_of(written: &str, namespace: &str) -> String {
+    if written == "mesh" {
+        return written.to_string();
+    }
+    match written.split_once('/') {
+        Some((".", name)) => format!("{namespace}/{name}"),
+        Some(_) => written.to_string(),
+        None => match written.split_once('.') {
+            None => format!("{namespace}/{written}"),
+            Some((name, rest)) => {
+                let gateway_namespace = rest.split('.').next().unwrap_or(rest);
+                format!("{gateway_namespace}/{name}")
+            }
+        },
+    }
 }
 
 /// `metadata.namespace` and `metadata.name` of an object.
@@ -90,9 +158,87 @@ impl Index {
             }
             "ServiceEntry" => self.add_service_entry(spec, namespace, name),
             "DestinationRule" => self.add_destination_rule(spec, namespace, name),
+            "VirtualService" => self.add_virtual_service(spec, namespace, name),
+            "WorkloadEntry" => self
+                .workload_entries
+                .entry(namespace)
+                .or_default()
+                .push(labels(spec.and_then(|s| s.get("labels")))),
+            "Namespace" => {
+                let labels = labels(member(object, &["metadata", "labels"]));
+                self.namespaces.insert(name, labels);
+            }
+            "MutatingWebhookConfiguration" => {
+                let names = [label(object, REVISION), label(object, TAG)];
+                self.injectors
+                    .extend(names.into_iter().flatten().map(str::to_string));
+            }
+            "Deployment" => {
+                let istiod = name.starts_with("istiod") || label(object, "app") == Some("istiod");
+                if let Some(revision) = label(object, REVISION).filter(|_| istiod) {
+                    self.injectors.insert(revision.to_string());
+                }
+            }
+            "ControlPlaneRevision" => {
+                self.injectors.insert(name);
+            }
             _ => return false,
         }
         true
+    }
+
+    fn add_virtual_service(
+        &mut self,
+        spec: Option<&Map<String, Value>>,
+        namespace: String,
+        name: String,
+    ) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let written = spec.get("gateways").and_then(Value::as_array);
+        let mut gateways: Vec<String> = written
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|gateway| gateway_of(gateway, &namespace))
+            .collect();
+        if gateways.is_empty() {
+            gateways.push("mesh".to_string());
+        }
+        let view = RoutingView {
+            visibility: Visibility::from_export_to(spec.get("exportTo"), &namespace),
+            namespace: namespace.clone(),
+            name,
+            gateways,
+        };
+        let hosts = spec.get("hosts").and_then(Value::as_array);
+        for host in hosts.into_iter().flatten().filter_map(Value::as_str) {
+            self.routing
+                .insert(&resolve(host, &namespace), view.clone());
+        }
+    }
+
+    /// The VirtualServices bound to `host` (resolved) by name or by a wildcard that covers it.
+    pub fn virtual_services<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a RoutingView> {
+        self.routing.matching(host)
+    }
+
+    /// The labels of the WorkloadEntries of `namespace`.
+    pub fn workload_entries(&self, namespace: &str) -> &[Labels] {
+        self.workload_entries
+            .get(namespace)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The labels of the Namespace `name`, if the index holds it.
+    pub fn namespace(&self, name: &str) -> Option<&Labels> {
+        self.namespaces.get(name)
+    }
+
+    /// Whether an injector revision or tag of this name is installed.
+    pub fn has_injector(&self, revision: &str) -> bool {
+        self.injectors.contains(revision)
     }
 
     fn define(
@@ -108,6 +254,8 @@ impl Index {
             namespace,
             name,
             visibility,
+            endpoints: Vec::new(),
+            selector: None,
         };
         self.hosts.insert(host, definer);
     }
@@ -121,17 +269,26 @@ impl Index {
         let Some(spec) = spec else {
             return;
         };
-        let visibility = Visibility::from_export_to(spec.get("exportTo"), &namespace);
+        let definer = Definer {
+            source: Source::ServiceEntry,
+            visibility: Visibility::from_export_to(spec.get("exportTo"), &namespace),
+            endpoints: spec
+                .get("endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|endpoint| labels(endpoint.get("labels")))
+                .collect(),
+            selector: spec
+                .get("workloadSelector")
+                .map(|selector| labels(selector.get("labels"))),
+            namespace,
+            name,
+        };
         let hosts = spec.get("hosts").and_then(Value::as_array);
         for host in hosts.into_iter().flatten().filter_map(Value::as_str) {
-            let host = resolve(host, &namespace);
-            self.define(
-                &host,
-                Source::ServiceEntry,
-                namespace.clone(),
-                name.clone(),
-                visibility.clone(),
-            );
+            let host = resolve(host, &definer.namespace);
+            self.hosts.insert(&host, definer.clone());
         }
     }
 
@@ -249,7 +406,7 @@ mod tests {
         ] {
             assert!(index.add(&added), "{added}");
         }
-        assert!(!index.add(&object("Deployment", "shop", "web", json!({}))));
+        assert!(!index.add(&object("ConfigMap", "shop", "web", json!({}))));
         index
     }
 
@@ -336,5 +493,129 @@ mod tests {
             None
         );
         assert_eq!(index.subsets("api.payments.example.com", "shop"), None);
+    }
+
+    #[test]
+    fn service_entries_keep_their_endpoint_labels_and_selector() {
+        let mut index = Index::default();
+        index.add(&object(
+            "ServiceEntry",
+            "shop",
+            "db",
+            json!({
+            "hosts": ["db.global"],
+            "endpoints": [{"address": "10.0.0.1", "labels": {"cluster": "cluster1"}},
+                          {"address": "10.0.0.2", "labels": {"cluster": "cluster2", "tier": 3}}]}),
+        ));
+        index.add(&object(
+            "ServiceEntry",
+            "shop",
+            "vms",
+            json!({
+            "hosts": ["vms.shop.internal"], "workloadSelector": {"labels": {"app": "vm"}}}),
+        ));
+        index.add(&object(
+            "WorkloadEntry",
+            "shop",
+            "vm-1",
+            json!({"labels": {"app": "vm", "version": "v1"}}),
+        ));
+        let Lookup::Visible(db) = index.destination("db.global", "shop") else {
+            panic!("db.global is defined");
+        };
+        let cluster = |name: &str| Labels::from([("cluster".to_string(), name.to_string())]);
+        // A label whose value is no string is left out, as Istio's labels are strings.
+        assert_eq!(db.endpoints, [cluster("cluster1"), cluster("cluster2")]);
+        assert_eq!(db.selector, None);
+        let Lookup::Visible(vms) = index.destination("vms.shop.internal", "shop") else {
+            panic!("vms.shop.internal is defined");
+        };
+        assert_eq!(
+            vms.selector,
+            Some(Labels::from([("app".to_string(), "vm".to_string())]))
+        );
+        assert_eq!(index.workload_entries("shop").len(), 1);
+        assert!(index.workload_entries("billing").is_empty());
+    }
+
+    #[test]
+    fn virtual_services_are_filed_by_host_with_their_gateways() {
+        let mut index = Index::default();
+        index.add(&object(
+            "VirtualService",
+            "shop",
+            "a",
+            json!({"hosts": ["reviews"]}),
+        ));
+        index.add(&object("VirtualService", "shop", "b", json!({
+            "hosts": ["reviews.shop.svc.cluster.local", "*.example.com"],
+            "gateways": ["mesh", "ingress", "istio-system/public", "./local", "gw.edge.svc.cluster.local"]})));
+        let bound = |host: &str| {
+            index
+                .virtual_services(host)
+                .map(|vs| (vs.name.as_str(), vs.gateways.join(",")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            bound("reviews.shop.svc.cluster.local"),
+            [
+                ("a", "mesh".to_string()),
+                (
+                    "b",
+                    "mesh,shop/ingress,istio-system/public,shop/local,edge/gw".to_string()
+                )
+            ]
+        );
+        assert_eq!(bound("api.example.com").len(), 1);
+        assert!(bound("ratings.shop.svc.cluster.local").is_empty());
+    }
+
+    #[test]
+    fn namespaces_and_installed_injectors() {
+        let mut index = Index::default();
+        let labelled = |kind: &str, namespace: &str, name: &str, labels: Value| json!({"kind": kind, "metadata": {"namespace": namespace, "name": name, "labels": labels}});
+        for added in [
+            labelled(
+                "Namespace",
+                "",
+                "shop",
+                json!({"istio.io/rev": "asm-managed"}),
+            ),
+            labelled(
+                "MutatingWebhookConfiguration",
+                "",
+                "istio-revision-tag-prod",
+                json!({"istio.io/rev": "1-22-3", "istio.io/tag": "prod"}),
+            ),
+            labelled(
+                "Deployment",
+                "istio-system",
+                "istiod-1-24-0",
+                json!({"istio.io/rev": "1-24-0", "app": "istiod"}),
+            ),
+            labelled(
+                "Deployment",
+                "shop",
+                "web",
+                json!({"istio.io/rev": "canary"}),
+            ),
+            json!({"kind": "ControlPlaneRevision", "metadata": {"namespace": "istio-system", "name": "asm-managed-rapid"}}),
+        ] {
+            assert!(index.add(&added));
+        }
+        assert_eq!(
+            index
+                .namespace("shop")
+                .and_then(|labels| labels.get("istio.io/rev"))
+                .map(String::as_str),
+            Some("asm-managed")
+        );
+        assert_eq!(index.namespace("billing"), None);
+        for installed in ["1-22-3", "prod", "1-24-0", "asm-managed-rapid"] {
+            assert!(index.has_injector(installed), "{installed}");
+        }
+        // A workload that carries the label is no injector, nor is a revision nothing installs.
+        assert!(!index.has_injector("canary"));
+        assert!(!index.has_injector("asm-managed"));
     }
 }
