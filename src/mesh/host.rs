@@ -1,7 +1,7 @@
 //! Host names as Istio resolves them between objects (`pilot/pkg/model`'s
 //! `ResolveShortnameToFQDN`): a name without a dot is a Service of the referring object's
-//! namespace, every other name is taken as written; and which hosts a wildcard covers
-//! (`host.Name.Matches`).
+//! namespace, every other name is taken as written; and a map that finds a host by its name and
+//! by the wildcards that cover it (`host.Name.Matches`).
 
 use std::collections::HashMap;
 
@@ -22,26 +22,6 @@ pub fn resolve(host: &str, namespace: &str) -> String {
         "{host}.{}.svc.{CLUSTER_DOMAIN}",
         namespace.to_ascii_lowercase()
     )
-}
-
-/// Whether the host `pattern` (a name, `*.suffix` or `*`) covers the resolved host `name`:
-/// equal, or `name` ends with the wildcard's suffix. A wildcard `name` is covered only by an
-/// equal or wider wildcard.
-pub fn covers(pattern: &str, name: &str) -> bool {
-    match (pattern.strip_prefix('*'), name.strip_prefix('*')) {
-        (Some(suffix), Some(name_suffix)) => name_suffix.ends_with(suffix),
-        (Some(suffix), None) => name.ends_with(suffix),
-        (None, Some(_)) => false,
-        (None, None) => pattern == name,
-    }
-}
-
-/// The namespace of a Service host `name.namespace.svc.cluster.local`, if it is one.
-pub fn service_namespace(host: &str) -> Option<(&str, &str)> {
-    let rest = host.strip_suffix(CLUSTER_DOMAIN)?.strip_suffix(".svc.")?;
-    let (name, namespace) = rest.split_once('.')?;
-    (!name.is_empty() && !namespace.is_empty() && !namespace.contains('.'))
-        .then_some((name, namespace))
 }
 
 /// Values by host, found for a resolved host by its name and by every wildcard that covers it:
@@ -122,20 +102,6 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_cover_their_suffix() {
-        assert!(covers("api.example.com", "api.example.com"));
-        assert!(!covers("api.example.com", "web.example.com"));
-        assert!(covers("*.example.com", "api.example.com"));
-        assert!(covers("*.example.com", "a.b.example.com"));
-        assert!(!covers("*.example.com", "example.com"));
-        assert!(covers("*", "anything.at.all"));
-        assert!(covers("*", "*.example.com"));
-        assert!(covers("*.example.com", "*.eu.example.com"));
-        assert!(!covers("*.eu.example.com", "*.example.com"));
-        assert!(!covers("api.example.com", "*.example.com"));
-    }
-
-    #[test]
     fn host_maps_find_names_and_covering_wildcards() {
         let mut map = HostMap::default();
         for (host, value) in [
@@ -151,21 +117,5 @@ mod tests {
         assert_eq!(found("web.eu.example.com"), [4, 2, 3]);
         assert_eq!(found("example.org"), [3]);
         assert_eq!(found("*.example.com"), [2]);
-    }
-
-    #[test]
-    fn service_hosts_name_their_namespace() {
-        assert_eq!(
-            service_namespace("reviews.shop.svc.cluster.local"),
-            Some(("reviews", "shop"))
-        );
-        for other in [
-            "reviews.shop",
-            "api.example.com",
-            "a.b.c.svc.cluster.local",
-            ".shop.svc.cluster.local",
-        ] {
-            assert_eq!(service_namespace(other), None, "{other}");
-        }
     }
 }

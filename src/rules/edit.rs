@@ -28,6 +28,23 @@ impl Editor {
         }
     }
 
+    /// Edits the members `names` of the map at `base`, which are all its operations may name
+    /// paths in: the working copy holds them alone, so an edit costs what they hold, however
+    /// large the rest of the map is.
+    pub fn of_members<'n>(
+        base: FieldPath,
+        map: &Map<String, Value>,
+        names: impl IntoIterator<Item = &'n str>,
+    ) -> Self {
+        let names: Vec<&str> = names.into_iter().collect();
+        let copy = map
+            .iter()
+            .filter(|(key, _)| names.contains(&key.as_str()))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        Self::new(base, Value::Object(copy))
+    }
+
     /// The subtree with the edits so far.
     pub fn current(&self) -> &Value {
         &self.doc

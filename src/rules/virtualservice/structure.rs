@@ -148,27 +148,18 @@ fn routes(spec: &Map<String, Value>, all: &Routes<'_>, findings: &mut Vec<Findin
     }
     for http in &all.http {
         let (owner, blocks) = (http.owner, &http.blocks);
-        let has = |name: &str| {
-            let block = match name {
-                "redirect" => blocks.redirect,
-                "directResponse" => blocks.direct_response,
-                "delegate" => blocks.delegate,
-                "fault" => blocks.fault,
-                "rewrite" => blocks.rewrite,
-                "mirror" => blocks.mirror,
-                _ => blocks.mirrors,
-            };
-            block.is_some_and(|v| !v.is_null())
-        };
+        // Set, and not `null` (which the API server keeps but Istio reads as unset).
+        let set = |block: Option<&Value>| block.is_some_and(|v| !v.is_null());
         let has_route = matches!(blocks.route, Some(Value::Array(list)) if !list.is_empty());
-        if !has_route && !has("redirect") && !has("directResponse") && !has("delegate") {
+        let (redirect, direct_response) = (set(blocks.redirect), set(blocks.direct_response));
+        if !has_route && !redirect && !direct_response && !set(blocks.delegate) {
             findings.push(error(
                 rule,
                 owner.path(),
                 "an HTTP route needs route, redirect, directResponse or delegate",
             ));
         }
-        if has_route && has("redirect") {
+        if has_route && redirect {
             findings.push(error(
                 rule,
                 owner.path().field("redirect"),
@@ -176,15 +167,15 @@ fn routes(spec: &Map<String, Value>, all: &Routes<'_>, findings: &mut Vec<Findin
             ));
         }
         // What a redirect or a direct response cannot stand beside.
-        for (answer, what) in [
-            ("redirect", "a redirect"),
-            ("directResponse", "a direct response"),
+        for (answered, what) in [
+            (redirect, "a redirect"),
+            (direct_response, "a direct response"),
         ] {
-            if !has(answer) {
+            if !answered {
                 continue;
             }
-            for other in ["fault", "rewrite"] {
-                if has(other) {
+            for (other, block) in [("fault", blocks.fault), ("rewrite", blocks.rewrite)] {
+                if set(block) {
                     findings.push(error(
                         rule,
                         owner.path().field(other),
@@ -195,14 +186,14 @@ fn routes(spec: &Map<String, Value>, all: &Routes<'_>, findings: &mut Vec<Findin
                 }
             }
         }
-        if has("directResponse") && (has_route || has("redirect")) {
+        if direct_response && (has_route || redirect) {
             findings.push(error(
                 rule,
                 owner.path().field("directResponse"),
                 "directResponse cannot be combined with route or redirect: keep one",
             ));
         }
-        if has("mirror") && has("mirrors") {
+        if set(blocks.mirror) && set(blocks.mirrors) {
             findings.push(error(
                 rule,
                 owner.path().field("mirrors"),

@@ -77,7 +77,13 @@ pub(super) fn mirror_percent(owner: RouteRef<'_>, findings: &mut Vec<Finding>) {
     let target_path = path.field("mirrorPercentage").field("value");
     // Both spellings with different values: which one the user meant is unknown.
     let disagree = found.disagree();
-    let mut editor = Editor::new(path.clone(), Value::Object(route.clone()));
+    // The conversion edits the spellings it found and mirrorPercentage, nothing else.
+    let keys: Vec<&str> = found.into_iter().map(|(key, _)| key).collect();
+    let mut editor = Editor::of_members(
+        path.clone(),
+        route,
+        keys.iter().copied().chain(["mirrorPercentage"]),
+    );
     let mut written = percentage_set;
     for (key, value) in found {
         let field_path = path.field(key);

@@ -110,10 +110,9 @@ pub(super) fn http_route(http: &HttpRoute<'_>, findings: &mut Vec<Finding>) {
         return;
     }
     let path = &owner.path();
-    let route_value = Value::Object(touched_members(route, &occurrences));
-
-    let problems = header_problems(&route_value, &occurrences);
-    let mut editor = Editor::new(path.clone(), route_value);
+    let touched = touched_members(&occurrences);
+    let mut editor = Editor::of_members(path.clone(), route, touched.iter().map(String::as_str));
+    let problems = header_problems(editor.current(), &occurrences);
     for occurrence in occurrences {
         let field_path = path.join(&occurrence.rel);
         match occurrence.kind {
@@ -225,10 +224,9 @@ pub(super) fn http_route(http: &HttpRoute<'_>, findings: &mut Vec<Finding>) {
 /// Returns the first reason each field (by its path relative to the route) cannot be converted
 /// mechanically. Maps by path, not lists: a route can hold thousands of destinations, each with
 /// its own header fields and target maps.
-/// A copy of the members of `route` that the conversions of `occurrences` read or edit (the
-/// first field of each path they name): the other members play no part in the operations, and
-/// copying the whole route would make a fix's cost grow with everything else it holds.
-fn touched_members(route: &Map<String, Value>, occurrences: &[Occurrence]) -> Map<String, Value> {
+/// The members of the route that the conversions of `occurrences` read or edit: the first
+/// field of each path they name.
+fn touched_members(occurrences: &[Occurrence]) -> Vec<String> {
     let head = |path: &FieldPath| match path.segments().first() {
         Some(Segment::Field(name) | Segment::Key(name)) => Some(name.clone()),
         _ => None,
@@ -242,11 +240,7 @@ fn touched_members(route: &Map<String, Value>, occurrences: &[Occurrence]) -> Ma
             LegacyKind::Websocket => {}
         }
     }
-    route
-        .iter()
-        .filter(|(key, _)| names.contains(key))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect()
+    names
 }
 
 fn header_problems(route: &Value, occurrences: &[Occurrence]) -> HashMap<FieldPath, String> {
