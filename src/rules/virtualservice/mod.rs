@@ -89,17 +89,6 @@ impl RouteList<'_> {
     }
 }
 
-/// Where a destination stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DestinationPlace {
-    /// `route[].destination` of an HTTP, TCP or TLS route.
-    Route,
-    /// `http[].mirror` (the destination itself).
-    Mirror,
-    /// `http[].mirrors[].destination`.
-    Mirrors,
-}
-
 /// A destination of the VirtualService.
 #[derive(Debug, Clone, Copy)]
 pub struct Destination<'a> {
@@ -108,8 +97,6 @@ pub struct Destination<'a> {
     steps: (&'a str, Option<(usize, &'a str)>),
     /// The destination object.
     pub value: &'a Value,
-    /// Where it stands.
-    pub place: DestinationPlace,
     /// `host`, `subset` and `port`, found in one pass over the destination's keys.
     pub host: Option<&'a Value>,
     pub subset: Option<&'a Value>,
@@ -121,7 +108,6 @@ impl<'a> Destination<'a> {
         owner: RouteRef<'a>,
         steps: (&'a str, Option<(usize, &'a str)>),
         value: &'a Value,
-        place: DestinationPlace,
     ) -> Self {
         let (mut host, mut subset, mut port) = (None, None, None);
         for (key, field) in value.as_object().into_iter().flatten() {
@@ -136,7 +122,6 @@ impl<'a> Destination<'a> {
             owner,
             steps,
             value,
-            place,
             host,
             subset,
             port,

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Destination, DestinationPlace, RouteList, RouteRef, section};
+use super::{Destination, RouteList, RouteRef, section};
 use crate::object::fields::lookup;
 
 /// The camelCase fields of one HTTP route that the VirtualService rules read, as written. The
@@ -159,19 +159,13 @@ impl<'a> Routes<'a> {
                         view.list.owner,
                         (view.list.key, Some((entry.index, "destination"))),
                         value,
-                        DestinationPlace::Route,
                     ));
                 }
             }
         }
         for route in &http {
             if let Some(value) = route.blocks.mirror {
-                destinations.push(Destination::new(
-                    route.owner,
-                    ("mirror", None),
-                    value,
-                    DestinationPlace::Mirror,
-                ));
+                destinations.push(Destination::new(route.owner, ("mirror", None), value));
             }
             if let Some(Value::Array(mirrors)) = route.blocks.mirrors {
                 for (k, mirror) in mirrors.iter().enumerate() {
@@ -180,7 +174,6 @@ impl<'a> Routes<'a> {
                             route.owner,
                             ("mirrors", Some((k, "destination"))),
                             value,
-                            DestinationPlace::Mirrors,
                         ));
                     }
                 }
