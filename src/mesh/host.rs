@@ -24,6 +24,26 @@ pub fn resolve(host: &str, namespace: &str) -> String {
     )
 }
 
+/// A gateway reference as Istio resolves it (`resolveGatewayName`), written in an object of
+/// `namespace`: `mesh` as it is, `namespace/name` as written, `./name` and a short name in
+/// `namespace`, the legacy `name.namespace[.svc.cluster.local]` as `namespace/name`.
+pub fn gateway(written: &str, namespace: &str) -> String {
+    if written == "mesh" {
+        return written.to_string();
+    }
+    match written.split_once('/') {
+        Some((".", name)) => format!("{namespace}/{name}"),
+        Some(_) => written.to_string(),
+        None => match written.split_once('.') {
+            None => format!("{namespace}/{written}"),
+            Some((name, rest)) => {
+                let gateway_namespace = rest.split('.').next().unwrap_or(rest);
+                format!("{gateway_namespace}/{name}")
+            }
+        },
+    }
+}
+
 /// Values by host, found for a resolved host by its name and by every wildcard that covers it:
 /// one hash look-up per label of the host, however many hosts the map holds.
 #[derive(Debug, Clone)]

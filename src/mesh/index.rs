@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::host::{CLUSTER_DOMAIN, HostMap, resolve};
+use super::host::{CLUSTER_DOMAIN, HostMap, gateway, resolve};
 use super::visibility::{SERVICE_EXPORT_TO, Visibility};
 use crate::object::fields::member;
 
@@ -105,25 +105,6 @@ fn label<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     member(object, &["metadata", "labels", key]).and_then(Value::as_str)
 }
 
-/// A gateway reference as Istio resolves it (`resolveGatewayName`): `mesh`, `namespace/name`,
-/// `./name` and a short name in the VirtualService's namespace, `name.namespace[.svc...]`.
-fn gateway_of(written: &str, namespace: &str) -> String {
-    if written == "mesh" {
-        return written.to_string();
-    }
-    match written.split_once('/') {
-        Some((".", name)) => format!("{namespace}/{name}"),
-        Some(_) => written.to_string(),
-        None => match written.split_once('.') {
-            None => format!("{namespace}/{written}"),
-            Some((name, rest)) => {
-                let gateway_namespace = rest.split('.').next().unwrap_or(rest);
-                format!("{gateway_namespace}/{name}")
-            }
-        },
-    }
-}
-
 /// `metadata.namespace` and `metadata.name` of an object.
 fn identity(object: &Value) -> (String, String) {
     let text = |field| {
@@ -201,7 +182,7 @@ impl Index {
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .map(|gateway| gateway_of(gateway, &namespace))
+            .map(|written| gateway(written, &namespace))
             .collect();
         if gateways.is_empty() {
             gateways.push("mesh".to_string());

@@ -10,14 +10,7 @@ use super::domains::is_label;
 /// alphanumeric — what a Service or namespace name must be (`meshgate certs`). Istio reads labels
 /// in Istio objects in either case: `rules::domains::is_label`.
 pub fn is_dns1123_label(label: &str) -> bool {
-    let bytes = label.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
+    super::domains::is_label(label) && !label.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// Istio's `IsWildcardDNS1123Label`: a label, `*`, or a label after `*` or `*-`.

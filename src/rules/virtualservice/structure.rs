@@ -463,16 +463,13 @@ pub(super) fn gateway_names(gateways: &[(FieldPath, &str)], findings: &mut Vec<F
                     format!("{reason}: write namespace/name"),
                 ));
             } else {
-                let mut parts = gateway.split('.');
-                let (name, namespace) = (
-                    parts.next().unwrap_or_default(),
-                    parts.next().unwrap_or_default(),
-                );
+                // The dotted form names its own namespace: no namespace to resolve it in.
+                let resolved = crate::mesh::host::gateway(gateway, "");
                 findings.push(Finding::new(
                     rule,
                     Severity::Warning,
                     path.clone(),
-                    format!("legacy name.namespace form: write {namespace}/{name}"),
+                    format!("legacy name.namespace form: write {resolved}"),
                 ));
             }
         } else if !is_label(gateway) {
