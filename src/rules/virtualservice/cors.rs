@@ -115,19 +115,11 @@ pub(super) fn route<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::block_findings;
     use serde_json::json;
 
     fn check(policy: Value) -> Vec<(String, String)> {
-        found(&http(
-            json!({"route": [{"destination": {"host": "r"}}], "corsPolicy": policy}),
-        ))
-        .into_iter()
-        .map(|(rule, path, message)| {
-            assert_eq!(rule, "virtualservice-cors");
-            (path, message)
-        })
-        .collect()
+        block_findings("virtualservice-cors", "corsPolicy", policy)
     }
 
     #[test]

@@ -85,17 +85,14 @@ pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::{findings_of, http};
     use serde_json::json;
 
     fn check(response: Value) -> Vec<(String, String)> {
-        found(&http(json!({"directResponse": response})))
-            .into_iter()
-            .map(|(rule, path, message)| {
-                assert_eq!(rule, "virtualservice-direct-response");
-                (path, message)
-            })
-            .collect()
+        findings_of(
+            "virtualservice-direct-response",
+            json!({"directResponse": response}),
+        )
     }
 
     #[test]

@@ -152,19 +152,11 @@ fn abort_error(
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::block_findings;
     use serde_json::{Value, json};
 
     fn check(fault: Value) -> Vec<(String, String)> {
-        found(&http(
-            json!({"route": [{"destination": {"host": "r"}}], "fault": fault}),
-        ))
-        .into_iter()
-        .map(|(rule, path, message)| {
-            assert_eq!(rule, "virtualservice-fault");
-            (path, message)
-        })
-        .collect()
+        block_findings("virtualservice-fault", "fault", fault)
     }
 
     #[test]

@@ -62,6 +62,26 @@ pub(crate) mod testing {
         vs(json!({"hosts": ["r"], "http": [route]}))
     }
 
+    /// `(path, message)` of the findings for the one HTTP route `route`, each asserted to be
+    /// `rule`'s.
+    pub fn findings_of(rule: &str, route: Value) -> Vec<(String, String)> {
+        found(&http(route))
+            .into_iter()
+            .map(|(id, path, message)| {
+                assert_eq!(id, rule, "{path}: {message}");
+                (path, message)
+            })
+            .collect()
+    }
+
+    /// [`findings_of`] a route to `r` whose `block` is `value`.
+    pub fn block_findings(rule: &str, block: &str, value: Value) -> Vec<(String, String)> {
+        findings_of(
+            rule,
+            json!({"route": [{"destination": {"host": "r"}}], block: value}),
+        )
+    }
+
     /// `(rule id, path, message)` of every finding of Istio's validation for `object`.
     pub fn found(object: &Value) -> Vec<(String, String, String)> {
         found_for(object, DEFAULT_MIN_ISTIO_VERSION)

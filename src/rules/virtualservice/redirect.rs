@@ -95,17 +95,11 @@ pub(super) fn route(owner: RouteRef<'_>, blocks: &Blocks<'_>, findings: &mut Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::findings_of;
     use serde_json::json;
 
     fn check(route: Value) -> Vec<(String, String)> {
-        found(&http(route))
-            .into_iter()
-            .map(|(rule, path, message)| {
-                assert_eq!(rule, "virtualservice-redirect");
-                (path, message)
-            })
-            .collect()
+        findings_of("virtualservice-redirect", route)
     }
 
     #[test]

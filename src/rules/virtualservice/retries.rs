@@ -142,19 +142,11 @@ fn is_status_code(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::{block_findings, found, http};
     use serde_json::json;
 
     fn check(retries: Value) -> Vec<(String, String)> {
-        found(&http(
-            json!({"route": [{"destination": {"host": "r"}}], "retries": retries}),
-        ))
-        .into_iter()
-        .map(|(rule, path, message)| {
-            assert_eq!(rule, "virtualservice-retries");
-            (path, message)
-        })
-        .collect()
+        block_findings("virtualservice-retries", "retries", retries)
     }
 
     #[test]

@@ -73,19 +73,11 @@ pub(super) fn route<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::virtualservice::http::testing::{found, http};
+    use crate::rules::virtualservice::http::testing::block_findings;
     use serde_json::json;
 
     fn check(rewrite: Value) -> Vec<(String, String)> {
-        found(&http(
-            json!({"route": [{"destination": {"host": "r"}}], "rewrite": rewrite}),
-        ))
-        .into_iter()
-        .map(|(rule, path, message)| {
-            assert_eq!(rule, "virtualservice-rewrite");
-            (path, message)
-        })
-        .collect()
+        block_findings("virtualservice-rewrite", "rewrite", rewrite)
     }
 
     #[test]
